@@ -1,0 +1,14 @@
+package org.guestagent.api;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/** What a command may know about the request it serves. */
+@ProviderType
+public interface CommandContext {
+
+    /** The host's id of the request, for log lines. */
+    String requestId();
+
+    /** The exchange/parser pair the request came through; state kept here stays with that host. */
+    Session session();
+}

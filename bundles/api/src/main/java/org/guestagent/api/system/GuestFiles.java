@@ -1,0 +1,38 @@
+package org.guestagent.api.system;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * The guest's file system as commands must see it: every guest path is resolved below a root
+ * folder ({@code /} on a real guest, a scratch folder with {@code --root}), and every change is
+ * made atomically: staged beside the target, fsynced, renamed into place.
+ */
+@ProviderType
+public interface GuestFiles {
+
+    /** The folder that stands for the guest's {@code /}. */
+    Path root();
+
+    /**
+     * Maps an absolute guest path such as {@code /etc/shadow} to the real path below the root.
+     *
+     * @throws IllegalArgumentException when the path is relative, holds NUL, or escapes the root
+     */
+    Path resolve(String guestPath);
+
+    /** Reads a guest file, or returns null when it does not exist. */
+    byte[] readIfExists(String guestPath) throws IOException;
+
+    /**
+     * Replaces (or creates) one file atomically: a temporary file beside the target with the final
+     * mode from its creation, fsync, rename over the target, fsync of the folder. A symbolic link
+     * at the target is replaced, never followed. Missing parent folders are created (0755).
+     */
+    void write(String guestPath, byte[] content, WriteOptions options) throws IOException;
+
+    /** Starts a set of changes that land together or not at all. */
+    FileTransaction begin();
+}
