@@ -11,4 +11,11 @@ public interface CommandContext {
 
     /** The exchange/parser pair the request came through; state kept here stays with that host. */
     Session session();
+
+    /** A plain context, for parsers and tests. */
+    static CommandContext of(String requestId, Session session) {
+        record Plain(String requestId, Session session) implements CommandContext {
+        }
+        return new Plain(requestId, session);
+    }
 }

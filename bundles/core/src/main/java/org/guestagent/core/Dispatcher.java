@@ -1,0 +1,172 @@
+package org.guestagent.core;
+
+import java.lang.System.Logger.Level;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.guestagent.api.CommandArgument;
+import org.guestagent.api.CommandContext;
+import org.guestagent.api.CommandInvoker;
+import org.guestagent.api.CommandResult;
+import org.guestagent.api.Exchange;
+import org.guestagent.api.NoSuchCommandException;
+import org.guestagent.api.Parser;
+import org.guestagent.api.PairingRegistry.PairInfo;
+import org.guestagent.api.RawRequest;
+
+/**
+ * One exchange paired with one parser: receive, parse-and-run, reply, on its own thread,
+ * in the order the requests arrive. Stopping lets the request in hand be answered first.
+ */
+final class Dispatcher implements Runnable {
+    private static final System.Logger LOG = System.getLogger(Dispatcher.class.getName());
+    private static final long RETRY_AFTER_FAULT_MILLIS = 200;
+
+    private final String protocol;
+    private final Exchange exchange;
+    private final Parser parser;
+    private final String parserName;
+    private final SessionImpl session;
+    private final CommandInvoker invoker;
+    private final Thread thread;
+    private final AtomicLong served = new AtomicLong();
+    private final AtomicLong errors = new AtomicLong();
+    private volatile Instant lastRequest;
+    private volatile boolean running = true;
+    /** True while the thread waits in receive(), the only place it may be interrupted. */
+    private volatile boolean receiving;
+
+    Dispatcher(String protocol, Exchange exchange, Parser parser, String parserName, SessionImpl session,
+            CommandInvoker invoker) {
+        this.protocol = protocol;
+        this.exchange = exchange;
+        this.parser = parser;
+        this.parserName = parserName;
+        this.session = session;
+        this.invoker = invoker;
+        this.thread = new Thread(this, "agent-dispatcher-" + session.name());
+        this.thread.setDaemon(true);
+    }
+
+    Exchange exchange() {
+        return exchange;
+    }
+
+    Parser parser() {
+        return parser;
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Stops after the request in hand (if any) is answered; waits at most the given time. */
+    void stop(long waitMillis) {
+        running = false;
+        synchronized (this) {
+            if (receiving) {
+                thread.interrupt();
+            }
+        }
+        try {
+            thread.join(waitMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            LOG.log(Level.WARNING, "Dispatcher {0} still busy after {1} ms; leaving it to finish",
+                    session.name(), waitMillis);
+        }
+    }
+
+    PairInfo info() {
+        return new PairInfo(protocol, exchange.describe(), parserName, served.get(), errors.get(), lastRequest);
+    }
+
+    @Override
+    public void run() {
+        LOG.log(Level.INFO, "Dispatcher {0} started: {1} with {2}", session.name(), exchange.describe(), parserName);
+        while (running) {
+            RawRequest request = receive();
+            if (request != null) {
+                serve(request);
+            }
+        }
+        LOG.log(Level.INFO, "Dispatcher {0} stopped after {1} requests", session.name(), served.get());
+    }
+
+    private RawRequest receive() {
+        synchronized (this) {
+            if (!running) {
+                return null;
+            }
+            receiving = true;
+        }
+        try {
+            return exchange.receive();
+        } catch (InterruptedException e) {
+            return null;
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "Exchange " + exchange.describe() + " failed to receive; retrying", e);
+            pause();
+            return null;
+        } finally {
+            synchronized (this) {
+                receiving = false;
+                Thread.interrupted(); // a stop's interrupt must not reach the request in hand
+            }
+        }
+    }
+
+    private void serve(RawRequest request) {
+        lastRequest = Instant.now();
+        Outcome outcome = new Outcome(invoker);
+        byte[] answer;
+        try {
+            answer = parser.handle(request, outcome, session);
+        } catch (RuntimeException e) {
+            // A parser must not throw; if it does, the host still gets nothing malformed from us,
+            // and the dispatcher lives on.
+            LOG.log(Level.ERROR, "Parser " + parserName + " failed on request " + request.id(), e);
+            errors.incrementAndGet();
+            return;
+        }
+        if (!outcome.succeeded) {
+            errors.incrementAndGet();
+        }
+        try {
+            exchange.reply(request, answer);
+            served.incrementAndGet();
+        } catch (Exception e) {
+            errors.incrementAndGet();
+            LOG.log(Level.WARNING, "Could not answer request " + request.id() + " on " + exchange.describe(), e);
+        }
+    }
+
+    private static void pause() {
+        try {
+            TimeUnit.MILLISECONDS.sleep(RETRY_AFTER_FAULT_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Watches one request's command call, so the pair can count failures. */
+    private static final class Outcome implements CommandInvoker {
+        private final CommandInvoker delegate;
+        private boolean succeeded;
+
+        Outcome(CommandInvoker delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public CommandResult invoke(String name, CommandArgument argument, CommandContext context)
+                throws NoSuchCommandException {
+            CommandResult result = delegate.invoke(name, argument, context);
+            succeeded = result.isSuccess();
+            return result;
+        }
+    }
+}

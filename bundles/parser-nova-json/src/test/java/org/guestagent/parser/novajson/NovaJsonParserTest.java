@@ -1,0 +1,99 @@
+package org.guestagent.parser.novajson;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+import org.guestagent.api.CommandArgument;
+import org.guestagent.api.CommandException;
+import org.guestagent.api.CommandInvoker;
+import org.guestagent.api.CommandResult;
+import org.guestagent.api.NoSuchCommandException;
+import org.guestagent.api.RawRequest;
+import org.guestagent.api.Session;
+import org.junit.jupiter.api.Test;
+
+class NovaJsonParserTest {
+    private final NovaJsonParser parser = new NovaJsonParser();
+    private final List<String> calls = new ArrayList<>();
+    private final List<CommandArgument> arguments = new ArrayList<>();
+
+    /** Knows "echo" (answers its argument), "fail" (a CommandException) and "keyinit" (code D0). */
+    private final CommandInvoker invoker = (name, argument, context) -> {
+        calls.add(name + "@" + context.requestId());
+        arguments.add(argument);
+        switch (name) {
+            case "echo": return CommandResult.ok(String.valueOf(argument.asText()));
+            case "fail": throw new CommandException("it broke");
+            case "keyinit": return new CommandResult("D0", "12345");
+            default: throw new NoSuchCommandException(name);
+        }
+    };
+
+    private String handle(String body) {
+        return handle(body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private String handle(byte[] body) {
+        return new String(parser.handle(new RawRequest("req-1", body), invoker, new NoSession()), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void answersInTheHostsFormWithStringFields() {
+        assertEquals("{\"returncode\":\"0\",\"message\":\"hi\"}", handle("{\"name\": \"echo\", \"value\": \"hi\"}"));
+        assertEquals("{\"returncode\":\"D0\",\"message\":\"12345\"}", handle("{\"name\": \"keyinit\", \"value\": \"5\"}"));
+        assertEquals(List.of("echo@req-1", "keyinit@req-1"), calls);
+    }
+
+    @Test
+    void errorTextsAreThoseOfTheProtocol() {
+        assertEquals("{\"returncode\":\"500\",\"message\":\"Internal error with request\"}", handle(""));
+        assertEquals("{\"returncode\":\"500\",\"message\":\"Request is malformed\"}", handle("{not json"));
+        assertEquals("{\"returncode\":\"500\",\"message\":\"Request is malformed\"}", handle("[1, 2]"));
+        assertEquals("{\"returncode\":\"500\",\"message\":\"Request is malformed\"}",
+                handle(new byte[] {'"', (byte) 0xFF, '"'}));
+        assertEquals("{\"returncode\":\"500\",\"message\":\"Request is missing 'name' key\"}", handle("{\"value\": 1}"));
+        assertEquals("{\"returncode\":\"404\",\"message\":\"No such agent command 'nope'\"}",
+                handle("{\"name\": \"nope\", \"value\": \"\"}"));
+        assertEquals("{\"returncode\":\"500\",\"message\":\"it broke\"}", handle("{\"name\": \"fail\"}"));
+    }
+
+    @Test
+    void deepOrTrailingGarbageIsMalformedNotAnException() {
+        String deep = "[".repeat(5000) + "]".repeat(5000);
+        assertEquals("{\"returncode\":\"500\",\"message\":\"Request is malformed\"}",
+                handle("{\"name\": \"echo\", \"value\": " + deep + "}"));
+        assertEquals("{\"returncode\":\"500\",\"message\":\"Request is malformed\"}", handle("{\"name\": \"echo\"} trailing"));
+    }
+
+    @Test
+    void argumentsKeepTheirKind() {
+        handle("{\"name\": \"echo\", \"value\": 162259276829213363391578010288127}");
+        handle("{\"name\": \"echo\", \"value\": {\"url\": \"http://x\", \"md5sum\": \"ab\"}}");
+        handle("{\"name\": \"echo\"}");
+        assertEquals(new BigInteger("162259276829213363391578010288127"), arguments.get(0).number());
+        assertEquals(Map.of("url", "http://x", "md5sum", "ab"), arguments.get(1).object());
+        assertEquals("", arguments.get(2).text());
+    }
+
+    @Test
+    void messagesWithQuotesAndNonAsciiAreEscapedJson() {
+        assertEquals("{\"returncode\":\"0\",\"message\":\"a \\\"q\\\" é\"}",
+                handle("{\"name\": \"echo\", \"value\": \"a \\\"q\\\" é\"}"));
+    }
+
+    /** The parser never needs session state itself. */
+    private static final class NoSession implements Session {
+        @Override public String name() { return "test"; }
+        @Override public <T> T get(String key, Class<T> type) { return null; }
+        @Override public void put(String key, Object value) { }
+        @Override public void remove(String key) { }
+        @Override public <T> T computeIfAbsent(String key, Class<T> type, Supplier<T> creator) { return creator.get(); }
+    }
+
+}

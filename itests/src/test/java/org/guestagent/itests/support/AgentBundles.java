@@ -1,0 +1,66 @@
+package org.guestagent.itests.support;
+
+import static org.ops4j.pax.exam.CoreOptions.bundle;
+import static org.ops4j.pax.exam.CoreOptions.composite;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+import static org.ops4j.pax.exam.CoreOptions.mavenBundle;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.ops4j.pax.exam.Option;
+
+/**
+ * The bundle sets the in-container tests boot: third-party bundles from the local Maven
+ * repository, ours from the reactor's target folders (so a test always runs the code just built).
+ */
+public final class AgentBundles {
+    private AgentBundles() {
+    }
+
+    /** The checkout's top folder (the surefire configuration passes it in). */
+    public static Path projectRoot() {
+        return Path.of(System.getProperty("guestagent.project.root", "..")).toAbsolutePath().normalize();
+    }
+
+    /** The jar our module built, e.g. {@code ours("bundles/core")}. */
+    public static File jar(String module) {
+        Path dir = projectRoot().resolve(module);
+        String name = dir.getFileName() + "-" + System.getProperty("guestagent.version", "0.1.0") + ".jar";
+        Path jar = dir.resolve("target").resolve(name);
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("Build " + module + " first: " + jar + " is missing");
+        }
+        return jar.toFile();
+    }
+
+    public static Option ours(String module) {
+        return bundle(jar(module).toURI().toString());
+    }
+
+    /** Felix SCR, ConfigAdmin and what they need, plus JUnit for the probe. */
+    public static Option runtime() {
+        return composite(
+                junitBundles(),
+                mavenBundle("org.osgi", "org.osgi.util.function").versionAsInProject(),
+                mavenBundle("org.osgi", "org.osgi.util.promise").versionAsInProject(),
+                mavenBundle("org.osgi", "org.osgi.service.component").versionAsInProject(),
+                mavenBundle("org.apache.felix", "org.apache.felix.configadmin").versionAsInProject(),
+                mavenBundle("org.apache.felix", "org.apache.felix.scr").versionAsInProject(),
+                mavenBundle("com.fasterxml.jackson.core", "jackson-core").versionAsInProject(),
+                mavenBundle("com.fasterxml.jackson.core", "jackson-annotations").versionAsInProject(),
+                mavenBundle("com.fasterxml.jackson.core", "jackson-databind").versionAsInProject(),
+                systemProperty("org.ops4j.pax.logging.DefaultServiceLog.level").value("WARN"));
+    }
+
+    /** The agent's foundation: API, core, the nova JSON parser and the misc commands. */
+    public static Option foundation() {
+        return composite(runtime(),
+                ours("bundles/api"),
+                ours("bundles/core"),
+                ours("bundles/parser-nova-json"),
+                ours("bundles/commands-misc"));
+    }
+}

@@ -1,0 +1,66 @@
+package org.guestagent.itests.support;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.guestagent.api.Exchange;
+import org.guestagent.api.RawRequest;
+
+/** An in-memory exchange a test registers as a service: it sends requests and awaits answers. */
+public final class QueueExchange implements Exchange {
+    private final BlockingQueue<RawRequest> inbox = new LinkedBlockingQueue<>();
+    private final Map<String, CompletableFuture<String>> answers = new ConcurrentHashMap<>();
+    private final AtomicLong ids = new AtomicLong();
+    private final String name;
+
+    public QueueExchange(String name) {
+        this.name = name;
+    }
+
+    /** Queues a request and returns the future of its answer. */
+    public CompletableFuture<String> send(byte[] body) {
+        String id = name + "-" + ids.incrementAndGet();
+        CompletableFuture<String> answer = new CompletableFuture<>();
+        answers.put(id, answer);
+        inbox.add(new RawRequest(id, body));
+        return answer;
+    }
+
+    public CompletableFuture<String> send(String body) {
+        return send(body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Sends and waits (bounded) for the answer text. */
+    public String call(String body) throws Exception {
+        return send(body).get(30, TimeUnit.SECONDS);
+    }
+
+    /** Requests sent whose answer has not come yet. */
+    public long unanswered() {
+        return answers.values().stream().filter(f -> !f.isDone()).count();
+    }
+
+    @Override
+    public RawRequest receive() throws InterruptedException {
+        return inbox.poll(1, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void reply(RawRequest request, byte[] response) {
+        CompletableFuture<String> answer = answers.get(request.id());
+        if (answer != null) {
+            answer.complete(new String(response, StandardCharsets.UTF_8));
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "queue:" + name;
+    }
+}
