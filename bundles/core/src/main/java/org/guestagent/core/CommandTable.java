@@ -40,6 +40,7 @@ final class CommandTable {
     private final Map<String, List<Entry>> byName = new TreeMap<>();
 
     synchronized void add(ServiceReference<?> ref, CommandSet set) {
+        remove(ref); // a second bind of the same service replaces, never doubles, its entries
         for (Entry entry : scan(ref, set)) {
             List<Entry> entries = byName.computeIfAbsent(entry.name(), n -> new ArrayList<>());
             entries.add(entry);

@@ -1,0 +1,27 @@
+package org.guestagent.commands.update;
+
+import org.guestagent.api.Command;
+import org.guestagent.api.CommandArgument;
+import org.guestagent.api.CommandContext;
+import org.guestagent.api.CommandSet;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+/** The agentupdate command: download an update, check its digests, install it in place. */
+@Component(service = CommandSet.class)
+public class UpdateCommands implements CommandSet {
+
+    private final UpdateManager manager;
+
+    @Activate
+    public UpdateCommands(@Reference UpdateManager manager) {
+        this.manager = manager;
+    }
+
+    /** Value: {@code "url,md5hex"} or {@code {"url", "md5sum", "sha256"?}}. */
+    @Command("agentupdate")
+    public String agentupdate(CommandArgument argument, CommandContext context) {
+        return manager.update(UpdateRequest.parse(argument), context.requestId());
+    }
+}

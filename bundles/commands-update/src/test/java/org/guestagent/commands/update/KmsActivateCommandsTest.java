@@ -1,0 +1,107 @@
+package org.guestagent.commands.update;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+
+import org.guestagent.api.CommandArgument;
+import org.guestagent.api.CommandContext;
+import org.guestagent.api.CommandException;
+import org.guestagent.api.Command;
+import org.guestagent.api.Session;
+import org.guestagent.api.system.SystemActions.ExecResult;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class KmsActivateCommandsTest {
+    private static final String KEY = "ak-secret-4711";
+
+    @TempDir
+    Path root;
+    TestSystemActions actions = new TestSystemActions();
+    KmsActivateCommands commands;
+
+    private final CommandContext context = new CommandContext() {
+        @Override
+        public String requestId() {
+            return "req-1";
+        }
+
+        @Override
+        public Session session() {
+            return null;
+        }
+    };
+
+    @BeforeEach
+    void setUp() {
+        commands = new KmsActivateCommands(new TestGuestFiles(root), actions);
+    }
+
+    private void osRelease(String content) throws Exception {
+        Files.createDirectories(root.resolve("etc"));
+        Files.writeString(root.resolve("etc/os-release"), content);
+    }
+
+    private void tool() throws Exception {
+        Path tool = Files.createDirectories(root.resolve("usr/sbin")).resolve("subscription-manager");
+        Files.writeString(tool, "#!/bin/sh\n");
+        Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    private String activate(Map<String, Object> value) throws Exception {
+        return commands.kmsactivate(CommandArgument.of(value), context);
+    }
+
+    @Test
+    void registersWithKeyAndOrganisationAsSeparateArguments() throws Exception {
+        osRelease("NAME=\"Rocky Linux\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n");
+        tool();
+        assertEquals("", activate(Map.of("activation_key", KEY, "org", "acme", "profile", "p", "domains", List.of("d"))));
+        assertEquals(List.of(List.of("/usr/sbin/subscription-manager", "register",
+                "--activationkey=" + KEY, "--org=acme")), actions.commands);
+    }
+
+    @Test
+    void otherDistributionsAreRefused() throws Exception {
+        osRelease("ID=debian\n");
+        tool();
+        CommandException e = assertThrows(CommandException.class, () -> activate(Map.of("activation_key", KEY, "org", "o")));
+        assertEquals("500", e.code());
+        assertTrue(e.getMessage().contains("Red Hat"), e.getMessage());
+        assertTrue(actions.commands.isEmpty());
+    }
+
+    @Test
+    void missingToolIsRefused() throws Exception {
+        osRelease("ID=\"rhel\"\n");
+        CommandException e = assertThrows(CommandException.class, () -> activate(Map.of("activation_key", KEY, "org", "o")));
+        assertTrue(e.getMessage().contains("subscription-manager"), e.getMessage());
+    }
+
+    @Test
+    void failureMessageNeverHoldsTheKey() throws Exception {
+        osRelease("ID=fedora\n");
+        tool();
+        actions.answer = new ExecResult(70, "", "activation key '" + KEY + "' not found\n");
+        CommandException e = assertThrows(CommandException.class, () -> activate(Map.of("activation_key", KEY, "organization", "o")));
+        assertFalse(e.getMessage().contains(KEY), e.getMessage());
+        assertTrue(e.getMessage().contains("not found"), e.getMessage());
+        assertTrue(actions.commands.get(0).contains("--org=o"));
+    }
+
+    @Test
+    void commandIsMarkedSecret() throws Exception {
+        Command command = KmsActivateCommands.class.getMethod("kmsactivate", CommandArgument.class, CommandContext.class)
+                .getAnnotation(Command.class);
+        assertTrue(command.secret());
+    }
+}
