@@ -1,0 +1,62 @@
+package org.guestagent.commands.network;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+import org.guestagent.api.system.GuestFiles;
+import org.guestagent.commands.network.spi.NicInventory;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+/**
+ * Lists NICs from {@code /sys/class/net/<name>/address} below the guest root (the real sysfs on
+ * a guest, a scratch folder in tests). Loopback and other all-zero addresses are left out; when
+ * several interfaces share a MAC (VLANs, bond members), the one backed by a device wins.
+ */
+@Component(service = NicInventory.class)
+public class SysfsNicInventory implements NicInventory {
+
+    private static final String NO_MAC = "00:00:00:00:00:00";
+    private final GuestFiles files;
+
+    @Activate
+    public SysfsNicInventory(@Reference GuestFiles files) {
+        this.files = files;
+    }
+
+    @Override
+    public Map<String, String> nics() throws IOException {
+        Path net = files.resolve("/sys/class/net");
+        Map<String, String> byMac = new TreeMap<>();
+        if (!Files.isDirectory(net)) {
+            return byMac;
+        }
+        List<Path> entries;
+        try (Stream<Path> list = Files.list(net)) {
+            entries = list.sorted().toList();
+        }
+        for (Path entry : entries) {
+            Path address = entry.resolve("address");
+            if (!Files.isReadable(address)) {
+                continue;
+            }
+            String mac = NetworkDataReader.normaliseMac(new String(Files.readAllBytes(address), StandardCharsets.US_ASCII));
+            if (mac == null || mac.equals(NO_MAC)) {
+                continue;
+            }
+            String name = entry.getFileName().toString();
+            String earlier = byMac.get(mac);
+            if (earlier == null || (!Files.exists(net.resolve(earlier).resolve("device")) && Files.exists(entry.resolve("device")))) {
+                byMac.put(mac, name);
+            }
+        }
+        return byMac;
+    }
+}

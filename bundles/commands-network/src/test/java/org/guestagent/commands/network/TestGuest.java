@@ -1,0 +1,143 @@
+package org.guestagent.commands.network;
+
+import java.io.IOException;
+import java.lang.annotation.Annotation;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+import org.guestagent.api.HostData;
+import org.guestagent.commands.network.backends.AllBackends;
+import org.guestagent.commands.network.spi.NetworkBackend;
+import org.guestagent.system.LocalGuestFiles;
+import org.guestagent.system.RecordingSystemActions;
+
+/** A guest in a scratch folder: fake NICs in sysfs, an os-release, host data in a map. */
+final class TestGuest {
+
+    final Path root;
+    final LocalGuestFiles files;
+    final RecordingSystemActions actions = new RecordingSystemActions(null);
+    final Map<String, String> hostData = new LinkedHashMap<>();
+    String backend = "";
+
+    TestGuest(Path root) throws IOException {
+        this.root = root;
+        this.files = new LocalGuestFiles(root);
+    }
+
+    TestGuest nic(String name, String mac) throws IOException {
+        Path dir = root.resolve("sys/class/net").resolve(name);
+        Files.createDirectories(dir.resolve("device"));
+        Files.writeString(dir.resolve("address"), mac + "\n");
+        return this;
+    }
+
+    TestGuest file(String guestPath, String content) throws IOException {
+        Path path = root.resolve(guestPath.substring(1));
+        Files.createDirectories(path.getParent());
+        Files.writeString(path, content);
+        return this;
+    }
+
+    TestGuest os(String osRelease) throws IOException {
+        return file("/etc/os-release", osRelease);
+    }
+
+    TestGuest hostname(String hostname) {
+        hostData.put(NetworkDataReader.HOSTNAME_PATH, hostname);
+        return this;
+    }
+
+    TestGuest interfaceNode(String node, String json) {
+        hostData.put(NetworkDataReader.NETWORKING_PATH + "/" + node, json);
+        return this;
+    }
+
+    NetworkCommands commands() {
+        return commands(AllBackends.create());
+    }
+
+    NetworkCommands commands(List<NetworkBackend> backends) {
+        NetworkCommands commands = new NetworkCommands(new MapHostData(hostData), files, actions,
+                new SysfsNicInventory(files), config(backend));
+        backends.forEach(b -> commands.addBackend(b, Map.of()));
+        return commands;
+    }
+
+    String resetNetwork() throws IOException {
+        return commands().resetNetwork(null);
+    }
+
+    String read(String guestPath) throws IOException {
+        return Files.readString(root.resolve(guestPath.substring(1)));
+    }
+
+    /** Every regular file below the root, guest path to content. */
+    Map<String, String> tree() throws IOException {
+        Map<String, String> tree = new TreeMap<>();
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path path : walk.filter(Files::isRegularFile).toList()) {
+                tree.put("/" + root.relativize(path), Files.readString(path, StandardCharsets.UTF_8));
+            }
+        }
+        return tree;
+    }
+
+    static NetworkCommands.Config config(String backend) {
+        return new ConfigValues(backend, true);
+    }
+
+    /** The component configuration with test values. */
+    record ConfigValues(String backend, boolean restart_networking) implements NetworkCommands.Config {
+        @Override
+        public Class<? extends Annotation> annotationType() {
+            return NetworkCommands.Config.class;
+        }
+
+        @Override
+        public int command_timeout_seconds() {
+            return 20;
+        }
+
+        @Override
+        public String backup_folder() {
+            return "/var/lib/guest-agent/backup/network";
+        }
+    }
+
+    /** Host data from a map; children are the keys one level below a path. */
+    static final class MapHostData implements HostData {
+        private final Map<String, String> values;
+
+        MapHostData(Map<String, String> values) {
+            this.values = values;
+        }
+
+        @Override
+        public Optional<String> read(String path) {
+            return Optional.ofNullable(values.get(path));
+        }
+
+        @Override
+        public List<String> children(String path) {
+            List<String> children = new ArrayList<>();
+            for (String key : values.keySet()) {
+                if (key.startsWith(path + "/")) {
+                    String child = key.substring(path.length() + 1).split("/")[0];
+                    if (!children.contains(child)) {
+                        children.add(child);
+                    }
+                }
+            }
+            return children;
+        }
+    }
+}
