@@ -1,0 +1,123 @@
+package org.guestagent.commands.files;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Map;
+
+import org.guestagent.api.Command;
+import org.guestagent.api.CommandArgument;
+import org.guestagent.api.CommandException;
+import org.guestagent.api.CommandSet;
+import org.guestagent.api.system.GuestFiles;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * {@code injectfile} (old form: base64 of {@code path,contents}) and {@code file_inject}
+ * (new form: base64 path and contents in an object): the host pushes a file into the guest.
+ */
+@Component(service = CommandSet.class, configurationPid = FileCommands.PID)
+@Designate(ocd = FileCommands.Config.class)
+public class FileCommands implements CommandSet {
+
+    public static final String PID = "org.guestagent.commands.files";
+
+    @ObjectClassDefinition(name = "File injection")
+    public @interface Config {
+        @AttributeDefinition(description = "How many timestamped backups of a replaced file to keep beside it (0: none)")
+        int backups() default 1;
+    }
+
+    @Reference
+    private GuestFiles files;
+    private volatile FileInjector injector;
+
+    public FileCommands() {
+    }
+
+    /** For tests: without OSGi. */
+    FileCommands(GuestFiles files, int backups) {
+        this.files = files;
+        this.injector = new FileInjector(files, backups);
+    }
+
+    @Activate
+    @Modified
+    void configure(Config config) {
+        injector = new FileInjector(files, Math.max(0, config.backups()));
+    }
+
+    /** Secret: file contents (keys, configuration with passwords) must not reach the request log. */
+    @Command(value = "injectfile", secret = true)
+    public String injectFile(CommandArgument arg) {
+        String text = arg.text();
+        if (text == null) {
+            throw new CommandException("injectfile needs text: the base64 of 'path,contents'");
+        }
+        byte[] data = decodeBase64(text, "the injectfile data");
+        int comma = indexOf(data, (byte) ',');
+        if (comma < 0) {
+            throw new CommandException("The injectfile data has no comma between the path and the contents");
+        }
+        String path = utf8(Arrays.copyOfRange(data, 0, comma));
+        injector.inject(path, Arrays.copyOfRange(data, comma + 1, data.length));
+        return "";
+    }
+
+    @Command(value = "file_inject", secret = true)
+    public String fileInject(CommandArgument arg) {
+        Map<String, Object> object = arg.object();
+        if (object == null) {
+            throw new CommandException("file_inject needs an object with the keys 'b64_path' and 'b64_file'");
+        }
+        String path = utf8(decodeBase64(member(object, "b64_path"), "'b64_path'"));
+        byte[] contents = decodeBase64(member(object, "b64_file"), "'b64_file'");
+        injector.inject(path, contents);
+        return "";
+    }
+
+    private static String member(Map<String, Object> object, String key) {
+        Object value = object.get(key);
+        if (value == null) {
+            throw new CommandException("file_inject data is missing the '" + key + "' key");
+        }
+        if (!(value instanceof String text)) {
+            throw new CommandException("The '" + key + "' value of file_inject must be base64 text");
+        }
+        return text;
+    }
+
+    /** Strict base64; line breaks and spaces, which some encoders insert, are ignored. */
+    private static byte[] decodeBase64(String text, String what) {
+        try {
+            return Base64.getDecoder().decode(text.replaceAll("[\\s]", ""));
+        } catch (IllegalArgumentException e) {
+            throw new CommandException("Couldn't decode base64 data in " + what);
+        }
+    }
+
+    private static String utf8(byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new CommandException("The file path is not valid UTF-8 text");
+        }
+    }
+
+    private static int indexOf(byte[] data, byte wanted) {
+        for (int i = 0; i < data.length; i++) {
+            if (data[i] == wanted) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}
