@@ -2,6 +2,7 @@ package org.guestagent.itests.support;
 
 import static org.ops4j.pax.exam.CoreOptions.bundle;
 import static org.ops4j.pax.exam.CoreOptions.composite;
+import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
 import static org.ops4j.pax.exam.CoreOptions.junitBundles;
 import static org.ops4j.pax.exam.CoreOptions.mavenBundle;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
@@ -53,6 +54,30 @@ public final class AgentBundles {
                 mavenBundle("com.fasterxml.jackson.core", "jackson-annotations").versionAsInProject(),
                 mavenBundle("com.fasterxml.jackson.core", "jackson-databind").versionAsInProject(),
                 systemProperty("org.ops4j.pax.logging.DefaultServiceLog.level").value("WARN"));
+    }
+
+    /** Every built-in command set with the seam and the native platform, acting below the given root. */
+    public static Option allCommands(Path root) {
+        return composite(
+                mavenBundle("net.java.dev.jna", "jna").versionAsInProject(),
+                ours("bundles/system"),
+                ours("bundles/platform"),
+                ours("bundles/commands-password"),
+                ours("bundles/commands-files"),
+                ours("bundles/commands-network"),
+                ours("bundles/commands-update"),
+                frameworkProperty("guestagent.root").value(root.toString()));
+    }
+
+    /** A scratch folder below target/, so test runs leave nothing in /tmp. */
+    public static Path scratch(String prefix) {
+        try {
+            Path target = projectRoot().resolve("itests/target/scratch");
+            Files.createDirectories(target);
+            return Files.createTempDirectory(target, prefix);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot make a scratch folder", e);
+        }
     }
 
     /** The agent's foundation: API, core, the nova JSON parser and the misc commands. */
