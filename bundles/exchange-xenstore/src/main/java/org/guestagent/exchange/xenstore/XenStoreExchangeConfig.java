@@ -1,0 +1,32 @@
+package org.guestagent.exchange.xenstore;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/** Configuration of the XenStore exchange and the host-data service (one PID for both). */
+@ObjectClassDefinition(name = "XenStore exchange", description = "Requests from the host over XenStore (nova-json)")
+public @interface XenStoreExchangeConfig {
+
+    String PID = "org.guestagent.exchange.xenstore";
+
+    @AttributeDefinition(description = "auto (a named socket, else a xenbus device, else the default socket), socket or device")
+    String transport() default "auto";
+
+    @AttributeDefinition(description = "xenstored socket; empty: $XENSTORED_PATH, else $XENSTORED_RUNDIR/socket, else /var/run/xenstored/socket")
+    String socket_path() default "";
+
+    @AttributeDefinition(description = "xenbus device; empty: /dev/xen/xenbus, else /proc/xen/xenbus")
+    String device_path() default "";
+
+    @AttributeDefinition(description = "Where the host writes requests, relative to the guest's home")
+    String request_path() default "data/host";
+
+    @AttributeDefinition(description = "Where the agent writes responses, relative to the guest's home")
+    String response_path() default "data/guest";
+
+    @AttributeDefinition(description = "Seconds between full rescans of the request folder (a safety net; watches deliver requests at once)")
+    int rescan_interval_seconds() default 10;
+
+    @AttributeDefinition(description = "Seconds to wait for XenStore to answer one operation (or to come back after a lost connection)")
+    int request_timeout_seconds() default 30;
+}

@@ -1,0 +1,29 @@
+package org.guestagent.xenstore.simulator;
+
+import java.util.Collection;
+import java.util.List;
+
+/** The store as one client sees it: the committed tree, or a transaction's view of it. */
+interface View {
+
+    /** One node's content. */
+    interface Entry {
+        byte[] value();
+
+        List<String> perms();
+
+        Collection<String> childNames();
+
+        /** Changes whenever value, permissions or the set of children change. */
+        long generation();
+    }
+
+    /** The node, or null when it does not exist. */
+    Entry get(String abs);
+
+    /** Creates or replaces the node's value and permissions; the parent must exist. */
+    void put(String abs, byte[] value, List<String> perms);
+
+    /** Removes the node and its subtree; it must exist and not be the root. */
+    void remove(String abs);
+}
