@@ -35,6 +35,7 @@ final class FileStager {
     private static final LinkOption[] NOFOLLOW = {LinkOption.NOFOLLOW_LINKS};
     private static final DateTimeFormatter BACKUP_STAMP = DateTimeFormatter.ofPattern("yyyyMMddHHmmssSSS");
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final long STALE_TEMP_MILLIS = 60_000;
 
     private final Path root;
 
@@ -56,6 +57,7 @@ final class FileStager {
         boolean existing = Files.isRegularFile(target, NOFOLLOW);
         int mode = existing && !options.forceMode() ? modeOf(target) : options.mode();
 
+        removeStaleTemps(target);
         Path temp = dir.resolve("." + target.getFileName() + ".tmp." + randomSuffix());
         // created with no more than the final permissions, so the content is never exposed
         Files.createFile(temp, PosixFilePermissions.asFileAttribute(permissions(mode)));
@@ -115,6 +117,23 @@ final class FileStager {
         Path kept = target.resolveSibling("." + target.getFileName() + ".old." + randomSuffix());
         linkOrCopy(target, kept);
         return kept;
+    }
+
+    /**
+     * Deletes temporary files of the target that an agent killed mid-write left behind (each may
+     * hold a full copy of a file such as /etc/shadow). Young ones may belong to a write under way.
+     */
+    void removeStaleTemps(Path target) throws IOException {
+        long staleBefore = System.currentTimeMillis() - STALE_TEMP_MILLIS;
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(target.getParent(),
+                "." + target.getFileName() + ".tmp.*")) {
+            for (Path entry : entries) {
+                if (Files.getLastModifiedTime(entry, NOFOLLOW).toMillis() < staleBefore) {
+                    LOG.log(System.Logger.Level.INFO, "Removing {0}, left by an interrupted write", entry);
+                    Files.deleteIfExists(entry);
+                }
+            }
+        }
     }
 
     void pruneBackups(Path target, int keep) throws IOException {

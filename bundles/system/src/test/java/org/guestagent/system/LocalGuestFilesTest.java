@@ -170,4 +170,18 @@ class LocalGuestFilesTest {
             return entries.map(p -> p.getFileName().toString()).sorted().toList();
         }
     }
+
+    @Test
+    void staleTempFilesOfAKilledWriteAreRemovedYoungOnesKept() throws IOException {
+        Path etc = Files.createDirectories(root.resolve("etc"));
+        Path stale = Files.writeString(etc.resolve(".shadow.tmp.dead1"), "root:old");
+        Files.setLastModifiedTime(stale, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 3_600_000));
+        Path young = Files.writeString(etc.resolve(".shadow.tmp.busy2"), "root:new");
+        Path other = Files.writeString(etc.resolve(".passwd.tmp.dead3"), "x");
+        Files.setLastModifiedTime(other, java.nio.file.attribute.FileTime.fromMillis(0));
+        files.write("/etc/shadow", "root:x".getBytes(StandardCharsets.UTF_8), WriteOptions.mode(0600));
+        assertFalse(Files.exists(stale));
+        assertTrue(Files.exists(young));
+        assertTrue(Files.exists(other), "temps of other files are theirs to clean");
+    }
 }
