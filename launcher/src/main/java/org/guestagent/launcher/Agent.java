@@ -1,0 +1,163 @@
+package org.guestagent.launcher;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import org.apache.felix.framework.Felix;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.Constants;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.framework.startlevel.FrameworkStartLevel;
+import org.osgi.framework.wiring.BundleRevision;
+
+/**
+ * The embedded Felix: installs the bundles of the configured features with their start levels,
+ * then starts the framework, which brings the bundles up level by level (ConfigAdmin first,
+ * FileInstall last) before {@link #start()} returns.
+ */
+final class Agent {
+    private static final Logger LOG = Logger.getLogger(Agent.class.getName());
+    static final int DEFAULT_BUNDLE_LEVEL = 80;
+    static final int FRAMEWORK_LEVEL = 100;
+
+    private final Settings settings;
+    private Felix felix;
+
+    Agent(Settings settings) {
+        this.settings = settings;
+    }
+
+    /** The bundle jars of the configured features, checked to exist, in install order. */
+    static List<Install> plan(Settings settings, List<String> featureNames) throws ConfigException {
+        FeaturesFile features = FeaturesFile.read(settings.featuresFile);
+        Path bundles = settings.home.resolve("bundles");
+        List<Install> plan = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        for (FeaturesFile.BundleRef ref : features.bundlesOf(featureNames)) {
+            Path jar = bundles.resolve(MavenUrl.fileName(ref.url()));
+            if (!Files.isRegularFile(jar)) {
+                missing.add(jar.getFileName().toString());
+            }
+            plan.add(new Install(ref.url(), jar, ref.startLevel() > 0 ? ref.startLevel() : DEFAULT_BUNDLE_LEVEL));
+        }
+        if (!missing.isEmpty()) {
+            throw new ConfigException("bundles missing from " + bundles + ": " + String.join(", ", missing));
+        }
+        return plan;
+    }
+
+    /** One bundle to install: where it comes from, its jar, and its start level. */
+    record Install(String url, Path jar, int startLevel) {
+    }
+
+    /** Boots the framework; returns once every start level has been reached. */
+    void start(List<Install> plan) throws BundleException, IOException, ConfigException {
+        Files.createDirectories(settings.stateDir);
+        Map<String, Object> config = new HashMap<>(settings.frameworkProperties());
+        config.putIfAbsent(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, Integer.toString(FRAMEWORK_LEVEL));
+        config.putIfAbsent("felix.startlevel.bundle", Integer.toString(DEFAULT_BUNDLE_LEVEL));
+        config.put("felix.log.logger", new FelixLogBridge());
+        config.put("felix.log.level", Integer.toString(LogSetup.felixLevel(settings.logLevel)));
+        felix = new Felix(config);
+        felix.init();
+        BundleContext context = felix.getBundleContext();
+        context.addFrameworkListener(event -> {
+            if (event.getType() == FrameworkEvent.ERROR) {
+                LOG.log(Level.SEVERE, "bundle " + name(event.getBundle()) + ": " + message(event.getThrowable()), event.getThrowable());
+            }
+        });
+        List<Bundle> installed = new ArrayList<>();
+        for (Install item : plan) {
+            Bundle bundle = context.installBundle(item.url(), Files.newInputStream(item.jar()));
+            bundle.adapt(BundleStartLevel.class).setStartLevel(item.startLevel());
+            if (!isFragment(bundle)) {
+                bundle.start(); // takes effect when the framework reaches the bundle's level
+            }
+            installed.add(bundle);
+            LOG.fine(() -> "installed " + item.url() + " at level " + item.startLevel());
+        }
+        felix.start();
+        reportNotStarted(installed);
+    }
+
+    private static void reportNotStarted(List<Bundle> installed) {
+        for (Bundle b : installed) {
+            if (!isFragment(b) && b.getState() != Bundle.ACTIVE) {
+                LOG.severe("bundle " + name(b) + " did not start (state " + state(b.getState()) + "); see the errors above");
+            }
+        }
+    }
+
+    int activeBundles() {
+        int n = 0;
+        for (Bundle b : felix.getBundleContext().getBundles()) {
+            n += b.getState() == Bundle.ACTIVE ? 1 : 0;
+        }
+        return n;
+    }
+
+    int bundleCount() {
+        return felix.getBundleContext().getBundles().length;
+    }
+
+    int startLevel() {
+        return felix.adapt(FrameworkStartLevel.class).getStartLevel();
+    }
+
+    /** Waits until the framework stopped (by {@link #stop} or from inside, e.g. gogo's "stop 0"). */
+    void awaitStop() throws InterruptedException {
+        felix.waitForStop(0);
+    }
+
+    /** Stops all bundles in reverse start order; the core answers in-flight requests while it stops. */
+    boolean stop(int timeoutSeconds) {
+        if (felix == null) {
+            return true;
+        }
+        try {
+            felix.stop();
+            FrameworkEvent event = felix.waitForStop(timeoutSeconds * 1000L);
+            return event.getType() != FrameworkEvent.WAIT_TIMEDOUT;
+        } catch (BundleException e) {
+            LOG.log(Level.WARNING, "stopping the framework failed: " + e.getMessage(), e);
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static boolean isFragment(Bundle b) {
+        BundleRevision rev = b.adapt(BundleRevision.class);
+        return rev != null && (rev.getTypes() & BundleRevision.TYPE_FRAGMENT) != 0;
+    }
+
+    private static String name(Bundle b) {
+        return b == null ? "?" : b.getSymbolicName() + " " + b.getVersion();
+    }
+
+    private static String message(Throwable t) {
+        return t == null ? "" : t.getMessage();
+    }
+
+    private static String state(int state) {
+        return switch (state) {
+            case Bundle.INSTALLED -> "INSTALLED (not resolved)";
+            case Bundle.RESOLVED -> "RESOLVED";
+            case Bundle.STARTING -> "STARTING";
+            case Bundle.STOPPING -> "STOPPING";
+            case Bundle.ACTIVE -> "ACTIVE";
+            default -> Integer.toString(state);
+        };
+    }
+}
