@@ -27,7 +27,8 @@ import org.osgi.service.component.annotations.ReferencePolicy;
  * {@link Dispatcher} per pair. Pairs form and dissolve as services come and go; a dissolving
  * pair answers the request in hand first.
  */
-@Component(service = PairingRegistry.class)
+// Immediate: the dispatchers must run although no one asks for this service.
+@Component(service = PairingRegistry.class, immediate = true)
 public class PairingRegistryImpl implements PairingRegistry {
     private static final System.Logger LOG = System.getLogger(PairingRegistryImpl.class.getName());
     /** How long a stopping dispatcher may take to answer the request in hand. */

@@ -231,7 +231,10 @@ public final class HostClient {
             }
         }
         xenstore.inTransaction(tx -> {
-            tx.rm(home + "/vm-data/networking");
+            // xenstored refuses to remove a node whose parent is missing too, as on a fresh guest
+            if (tx.readIfExists(home + "/vm-data/networking").isPresent()) {
+                tx.rm(home + "/vm-data/networking");
+            }
             if (root.path("hostname").isTextual()) {
                 tx.write(home + "/vm-data/hostname", root.path("hostname").asText());
             }

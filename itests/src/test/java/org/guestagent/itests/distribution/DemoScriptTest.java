@@ -1,0 +1,70 @@
+package org.guestagent.itests.distribution;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.guestagent.itests.support.AgentBundles;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The README's first command, as a newcomer runs it (minus the build, done by the reactor):
+ * scripts/demo.sh starts the distribution on the embedded simulator with a scratch root, and the
+ * host-side client gets answers over XenStore — version, features, a password, resetnetwork.
+ */
+class DemoScriptTest {
+    private final Path top = AgentBundles.projectRoot();
+    private final Path demo = AgentBundles.scratch("demo");
+    private final Path root = demo.resolve("root");
+
+    @AfterEach
+    void stopAgent() throws Exception {
+        Path pidFile = root.resolve("run/guest-agent/guest-agent.pid");
+        if (Files.isRegularFile(pidFile)) {
+            ProcessHandle.of(Long.parseLong(Files.readString(pidFile).trim())).ifPresent(agent -> {
+                agent.destroy();
+                agent.onExit().orTimeout(30, TimeUnit.SECONDS).join();
+            });
+        }
+    }
+
+    @Test
+    void demoStartsTheAgentOnTheSimulatorAndTheHostGetsAnswers() throws Exception {
+        String output = run(List.of(top.resolve("scripts/demo.sh").toString()));
+        assertTrue(output.contains("\n0 0.1.0\n"), output);
+        assertTrue(output.contains("0 agentupdate,features,file_inject,injectfile,keyinit,kmsactivate,password,"
+                + "resetnetwork,version\n"), output);
+        String shadowRoot = Files.readAllLines(root.resolve("etc/shadow")).get(0);
+        assertTrue(shadowRoot.startsWith("root:$6$"), "the password was set: " + shadowRoot.substring(0, 8));
+
+        String client = top.resolve("launcher/target/guest-agent/bin/guest-agent-client").toString();
+        String answer = run(List.of(client, "resetnetwork", "--networking",
+                top.resolve("scripts/demo-networking.json").toString()));
+        assertEquals("0 \n", answer);
+        String interfaces = Files.readString(root.resolve("etc/network/interfaces"));
+        assertTrue(interfaces.contains("iface eth0 inet static\n    address 192.0.2.42\n"), interfaces);
+        assertEquals("demo-web1\n", Files.readString(root.resolve("etc/hostname")));
+        List<String> actions = Files.readAllLines(root.resolve("var/lib/guest-agent/actions.log"));
+        assertTrue(actions.contains("sethostname demo-web1"), actions.toString());
+    }
+
+    private String run(List<String> command) throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("DEMO_SKIP_BUILD", "1");
+        builder.environment().put("DEMO_DIR", demo.toString());
+        builder.environment().put("XENSTORED_PATH", root.resolve("run/guest-agent/xenstored.sock").toString());
+        Process process = builder.start();
+        byte[] out = process.getInputStream().readAllBytes();
+        assertTrue(process.waitFor(120, TimeUnit.SECONDS), "finished within 2 minutes");
+        String text = new String(out, StandardCharsets.UTF_8);
+        assertEquals(0, process.exitValue(), text);
+        return text;
+    }
+}
