@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Measures the built distribution against the XenStore simulator and prints one table:
+# cold start to first answer (median of 10), round-trip latency p50/p99 over 1,000 requests,
+# time to drain 10,000 queued requests, RSS/PSS idle and after, hot install into deploy/.
+# Builds nothing: run `mvn -DskipTests package` (or scripts/demo.sh) first.
+# The numbers also go to benchmarks/latest.json (the previous run is kept as previous.json).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+version=0.1.0
+dist=launcher/target/guest-agent
+jars=(itests/target/itests-$version.jar
+      bundles/xenstore-client/target/xenstore-client-$version.jar
+      bundles/xenstore-simulator/target/xenstore-simulator-$version.jar)
+for jar in "${jars[@]}" itests/sample-commands/target/sample-commands-$version.jar; do
+  [ -f "$jar" ] || { echo "benchmark: $jar is missing; build first: mvn -DskipTests package" >&2; exit 66; }
+done
+mkdir -p benchmarks
+[ -f benchmarks/latest.json ] && cp benchmarks/latest.json benchmarks/previous.json
+classpath=$(IFS=:; echo "${jars[*]}")
+exec java -XX:+UseSerialGC -Dbenchmark.sample.jar=itests/sample-commands/target/sample-commands-$version.jar \
+  -cp "$classpath" org.guestagent.benchmark.AgentBenchmark "$dist" benchmarks/latest.json
