@@ -13,7 +13,6 @@ import java.util.Hashtable;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import javax.inject.Inject;
 
@@ -30,6 +29,7 @@ import org.guestagent.api.Parser;
 import org.guestagent.api.RawRequest;
 import org.guestagent.api.Session;
 import org.guestagent.itests.support.AgentBundles;
+import org.guestagent.itests.support.Await;
 import org.guestagent.itests.support.QueueExchange;
 import org.junit.After;
 import org.junit.Before;
@@ -75,8 +75,7 @@ public class FoundationTest {
     @Before
     public void connectHost() throws Exception {
         host = new QueueExchange("host");
-        register(Exchange.class, host, Exchange.PROTOCOL, "nova-json");
-        awaitTrue("the nova-json pair forms", () -> pairNamed("queue:host") != null);
+        registrations.add(host.register(context, pairs));
     }
 
     @After
@@ -92,7 +91,7 @@ public class FoundationTest {
         assertEquals("no parser for echo-test yet, so no pair", null, pairNamed("queue:echo"));
 
         ServiceRegistration<?> parser = register(Parser.class, new UpperCaseParser(), Exchange.PROTOCOL, "echo-test");
-        awaitTrue("echo pair forms", () -> pairNamed("queue:echo") != null);
+        Await.until("echo pair forms", () -> pairNamed("queue:echo") != null);
         assertEquals("HELLO", echoHost.call("hello"));
         PairInfo info = pairNamed("queue:echo");
         assertEquals("echo-test", info.protocol());
@@ -101,9 +100,9 @@ public class FoundationTest {
 
         parser.unregister();
         registrations.remove(parser);
-        awaitTrue("pair dissolves without its parser", () -> pairNamed("queue:echo") == null);
+        Await.until("pair dissolves without its parser", () -> pairNamed("queue:echo") == null);
         register(Parser.class, new UpperCaseParser(), Exchange.PROTOCOL, "echo-test");
-        awaitTrue("pair forms again", () -> pairNamed("queue:echo") != null);
+        Await.until("pair forms again", () -> pairNamed("queue:echo") != null);
         assertEquals("AGAIN", echoHost.call("again"));
     }
 
@@ -138,12 +137,12 @@ public class FoundationTest {
         for (int i = 0; i < 20; i++) {
             flowing.add(host.send(request("version", "\"agent\"")));
         }
-        awaitTrue("sample_hello appears", () -> hasCommand("sample_hello"));
+        Await.until("sample_hello appears", () -> hasCommand("sample_hello"));
         assertEquals(answer("0", "hello from vendor"), host.call(request("sample_hello", "\"\"")));
         assertTrue(host.call(request("features", "\"\"")).contains("sample_hello"));
 
         sample.uninstall();
-        awaitTrue("sample_hello vanishes", () -> !hasCommand("sample_hello"));
+        Await.until("sample_hello vanishes", () -> !hasCommand("sample_hello"));
         assertEquals(answer("404", "No such agent command 'sample_hello'"), host.call(request("sample_hello", "\"\"")));
         assertTrue(!host.call(request("features", "\"\"")).contains("sample_hello"));
         for (CompletableFuture<String> answer : flowing) {
@@ -174,7 +173,7 @@ public class FoundationTest {
             register(CommandSet.class, new BadCommands());
             assertEquals(answer("500", "Command 'explode' failed: disk on fire"), host.call(request("explode", "\"\"")));
             assertEquals(answer("500", "Command 'nothing' returned no result"), host.call(request("nothing", "\"\"")));
-            awaitTrue("the short limit is in force", () -> {
+            Await.until("the short limit is in force", () -> {
                 try {
                     return host.call(request("hang", "\"\"")).equals(
                             answer("500", "Command 'hang' did not finish within 1 seconds"));
@@ -216,15 +215,6 @@ public class FoundationTest {
         return registration;
     }
 
-    private static void awaitTrue(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(20);
-        }
-    }
 
     /** A parser of a made-up protocol: answers the body in upper case. */
     public static final class UpperCaseParser implements Parser {

@@ -8,8 +8,6 @@ import static org.ops4j.pax.exam.CoreOptions.options;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Dictionary;
-import java.util.Hashtable;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -66,14 +64,7 @@ public class RobustnessTest {
     @Before
     public void connectHost() throws Exception {
         host = new QueueExchange("robust");
-        Dictionary<String, Object> props = new Hashtable<>();
-        props.put(Exchange.PROTOCOL, "nova-json");
-        registration = context.registerService(Exchange.class, host, props);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (pairs.pairs().stream().noneMatch(p -> p.exchange().equals("queue:robust"))) {
-            assertTrue("pair forms", System.nanoTime() < deadline);
-            Thread.sleep(20);
-        }
+        registration = host.register(context, pairs);
     }
 
     @After

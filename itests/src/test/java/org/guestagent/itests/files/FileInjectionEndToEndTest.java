@@ -63,7 +63,7 @@ public class FileInjectionEndToEndTest {
 
     @Configuration
     public Option[] config() throws IOException {
-        Path root = Files.createTempDirectory("guest-root");
+        Path root = AgentBundles.scratch("guest-root");
         return options(AgentBundles.foundation(),
                 AgentBundles.ours("bundles/system"),
                 AgentBundles.ours("bundles/commands-files"),

@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.Hashtable;
 import java.util.List;
 import java.util.Random;
 
@@ -61,7 +60,7 @@ public class FileInjectionInContainerTest {
 
     @Configuration
     public Option[] config() throws IOException {
-        Path root = Files.createTempDirectory("guest-root");
+        Path root = AgentBundles.scratch("guest-root");
         return options(AgentBundles.foundation(),
                 AgentBundles.ours("bundles/system"),
                 AgentBundles.ours("bundles/commands-files"),
@@ -71,12 +70,7 @@ public class FileInjectionInContainerTest {
     @Before
     public void connectHost() throws InterruptedException {
         host = new QueueExchange("files-host");
-        Hashtable<String, Object> properties = new Hashtable<>();
-        properties.put(Exchange.PROTOCOL, "nova-json");
-        registration = context.registerService(Exchange.class, host, properties);
-        for (int i = 0; i < 100 && pairs.pairs().stream().noneMatch(p -> p.exchange().equals("queue:files-host")); i++) {
-            Thread.sleep(100);
-        }
+        registration = host.register(context, pairs);
     }
 
     @After

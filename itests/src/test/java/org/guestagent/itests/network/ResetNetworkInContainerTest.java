@@ -28,6 +28,7 @@ import org.guestagent.commands.network.spi.NetworkConfig;
 import org.guestagent.commands.network.spi.NetworkPlan;
 import org.guestagent.commands.network.spi.OsRelease;
 import org.guestagent.itests.support.AgentBundles;
+import org.guestagent.itests.support.Await;
 import org.guestagent.itests.support.QueueExchange;
 import org.junit.After;
 import org.junit.Before;
@@ -70,7 +71,7 @@ public class ResetNetworkInContainerTest {
 
     @Configuration
     public Option[] config() throws IOException {
-        Path root = Files.createTempDirectory("network-root");
+        Path root = AgentBundles.scratch("network-root");
         return options(AgentBundles.foundation(),
                 AgentBundles.ours("bundles/system"),
                 AgentBundles.ours("bundles/commands-network"),
@@ -87,12 +88,9 @@ public class ResetNetworkInContainerTest {
         hostData = context.registerService(HostData.class, new MapHostData(hostValues), new Hashtable<>());
 
         host = new QueueExchange("network-host");
-        Hashtable<String, Object> properties = new Hashtable<>();
-        properties.put(Exchange.PROTOCOL, "nova-json");
-        exchange = context.registerService(Exchange.class, host, properties);
-        for (int i = 0; i < 100 && !host.call(request("features", "\"\"")).contains("resetnetwork"); i++) {
-            Thread.sleep(100); // until the pair formed and the command set came up
-        }
+        exchange = host.register(context, pairs);
+        Await.until("the network command set comes up",
+                () -> host.call(request("features", "\"\"")).contains("resetnetwork"));
     }
 
     @After

@@ -15,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.util.Hashtable;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -80,12 +79,7 @@ public class PasswordInContainerTest {
         Files.writeString(shadow, "root:*:19000:0:99999:7:::\n" + OTHER_LINES);
         Files.setAttribute(shadow, "unix:mode", 0640);
         host = new QueueExchange("password-host");
-        Hashtable<String, Object> properties = new Hashtable<>();
-        properties.put(Exchange.PROTOCOL, "nova-json");
-        registration = context.registerService(Exchange.class, host, properties);
-        for (int i = 0; i < 100 && pairs.pairs().stream().noneMatch(p -> p.exchange().equals("queue:password-host")); i++) {
-            Thread.sleep(100);
-        }
+        registration = host.register(context, pairs);
     }
 
     @After

@@ -60,7 +60,7 @@ public class PasswordOverXenStoreTest {
 
     @Configuration
     public Option[] config() throws IOException {
-        Path root = Files.createTempDirectory("guest-root");
+        Path root = AgentBundles.scratch("guest-root");
         return options(AgentBundles.foundation(),
                 mavenBundle("net.java.dev.jna", "jna").versionAsInProject(),
                 AgentBundles.ours("bundles/system"),

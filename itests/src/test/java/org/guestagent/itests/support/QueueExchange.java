@@ -9,8 +9,14 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import java.util.Dictionary;
+import java.util.Hashtable;
+
 import org.guestagent.api.Exchange;
+import org.guestagent.api.PairingRegistry;
 import org.guestagent.api.RawRequest;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
 
 /** An in-memory exchange a test registers as a service: it sends requests and awaits answers. */
 public final class QueueExchange implements Exchange {
@@ -21,6 +27,20 @@ public final class QueueExchange implements Exchange {
 
     public QueueExchange(String name) {
         this.name = name;
+    }
+
+    /**
+     * Registers this exchange for protocol nova-json and waits until the core has paired it.
+     * Unregister the returned registration when done.
+     */
+    public ServiceRegistration<Exchange> register(BundleContext context, PairingRegistry pairs)
+            throws InterruptedException {
+        Dictionary<String, Object> properties = new Hashtable<>();
+        properties.put(Exchange.PROTOCOL, "nova-json");
+        ServiceRegistration<Exchange> registration = context.registerService(Exchange.class, this, properties);
+        Await.until("the pair of " + describe() + " forms",
+                () -> pairs.pairs().stream().anyMatch(p -> p.exchange().equals(describe())));
+        return registration;
     }
 
     /** Queues a request and returns the future of its answer. */

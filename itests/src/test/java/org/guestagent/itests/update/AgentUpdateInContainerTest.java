@@ -3,7 +3,6 @@ package org.guestagent.itests.update;
 import static org.guestagent.itests.support.Json.answer;
 import static org.guestagent.itests.support.Json.request;
 import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.ops4j.pax.exam.CoreOptions.bootDelegationPackage;
 import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
@@ -28,10 +27,10 @@ import javax.inject.Inject;
 
 import com.sun.net.httpserver.HttpServer;
 
-import org.guestagent.api.Exchange;
 import org.guestagent.api.PairingRegistry;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.itests.support.AgentBundles;
+import org.guestagent.itests.support.Await;
 import org.guestagent.itests.support.QueueExchange;
 import org.junit.After;
 import org.junit.Before;
@@ -77,7 +76,7 @@ public class AgentUpdateInContainerTest {
 
     @Configuration
     public Option[] config() throws IOException {
-        Path root = Files.createTempDirectory("guest-root");
+        Path root = AgentBundles.scratch("guest-root");
         return options(AgentBundles.foundation(),
                 AgentBundles.ours("bundles/system"),
                 AgentBundles.ours("bundles/commands-update"),
@@ -94,7 +93,7 @@ public class AgentUpdateInContainerTest {
         settings.put("apply.delay.ms", 200);
         settings.put("max.size", 4L * 1024 * 1024);
         configAdmin.getConfiguration(PID, "?").update(settings);
-        awaitTrue("the update manager takes its configuration", () -> managerUses(temp));
+        Await.until("the update manager takes its configuration", () -> managerUses(temp));
 
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", exchange -> {
@@ -113,7 +112,7 @@ public class AgentUpdateInContainerTest {
 
         host = connect("update-host");
         bystander = connect("bystander");
-        awaitTrue("sample_hello is offered", () -> host.call(request("features", "\"\"")).contains("sample_hello"));
+        Await.until("sample_hello is offered", () -> host.call(request("features", "\"\"")).contains("sample_hello"));
     }
 
     @After
@@ -148,7 +147,7 @@ public class AgentUpdateInContainerTest {
         assertEquals(answer("0", ""), host.call(request("agentupdate", "\"" + url + "," + UpdateArtifacts.md5(newer) + "\"")));
         traffic.join(30_000);
 
-        awaitTrue("sample_hello answers from the newer bundle",
+        Await.until("sample_hello answers from the newer bundle",
                 () -> host.call(request("sample_hello", "\"\"")).equals(answer("0", UpdateArtifacts.NEW_ANSWER)));
         assertEquals("0.1.1", sample().getVersion().toString());
         assertEquals("updated in place, not installed beside", 1,
@@ -167,7 +166,7 @@ public class AgentUpdateInContainerTest {
         String listing = (String) shell("updates");
         assertTrue(listing, listing.contains(SAMPLE + " 0.1.0 -> 0.1.1"));
         shell("rollback");
-        awaitTrue("sample_hello answers from the old bundle again",
+        Await.until("sample_hello answers from the old bundle again",
                 () -> host.call(request("sample_hello", "\"\"")).equals(answer("0", UpdateArtifacts.OLD_ANSWER)));
         assertEquals("0.1.0", sample().getVersion().toString());
     }
@@ -178,14 +177,14 @@ public class AgentUpdateInContainerTest {
         byte[] newer = UpdateArtifacts.reversioned(AgentBundles.jar("bundles/commands-update").toPath(), "0.1.1");
         String url = serve("/commands-update-0.1.1.jar", newer);
         assertEquals(answer("0", ""), host.call(request("agentupdate", "\"" + url + "," + UpdateArtifacts.md5(newer) + "\"")));
-        awaitTrue("the newer update bundle runs",
+        Await.until("the newer update bundle runs",
                 () -> Stream.of(context.getBundles()).anyMatch(b -> self.equals(b.getSymbolicName())
                         && b.getVersion().toString().equals("0.1.1") && b.getState() == Bundle.ACTIVE));
-        awaitTrue("the replacement is recorded", () -> Files.readString(
+        Await.until("the replacement is recorded", () -> Files.readString(
                 files.resolve("/var/lib/guest-agent/updates/installed.txt")).contains(self + " 0.1.1"));
-        awaitTrue("agentupdate answers again", () -> host.call(request("agentupdate",
+        Await.until("agentupdate answers again", () -> host.call(request("agentupdate",
                 "\"" + url + ",00112233445566778899aabbccddeeff\"")).contains("MD5 mismatch"));
-        awaitTrue("the download folder is removed", this::tempIsEmpty);
+        Await.until("the download folder is removed", this::tempIsEmpty);
         assertEquals(0, host.unanswered());
     }
 
@@ -205,7 +204,7 @@ public class AgentUpdateInContainerTest {
         assertEquals(versionBefore, sample().getVersion().toString());
         assertEquals(Bundle.ACTIVE, sample().getState());
         assertEquals(bundlesBefore, context.getBundles().length);
-        awaitTrue("sample_hello answers as before",
+        Await.until("sample_hello answers as before",
                 () -> host.call(request("sample_hello", "\"\"")).equals(answerBefore));
         assertTrue(tempIsEmpty());
     }
@@ -253,11 +252,7 @@ public class AgentUpdateInContainerTest {
 
     private QueueExchange connect(String name) throws InterruptedException {
         QueueExchange exchange = new QueueExchange(name);
-        Hashtable<String, Object> properties = new Hashtable<>();
-        properties.put(Exchange.PROTOCOL, "nova-json");
-        registrations.add(context.registerService(Exchange.class, exchange, properties));
-        awaitTrue("the pair of " + name + " forms",
-                () -> pairs.pairs().stream().anyMatch(p -> p.exchange().equals("queue:" + name)));
+        registrations.add(exchange.register(context, pairs));
         return exchange;
     }
 
@@ -289,25 +284,4 @@ public class AgentUpdateInContainerTest {
         }
     }
 
-    /** Waits, bounded, for a condition that may throw while things settle. */
-    private interface Check {
-        boolean test() throws Exception;
-    }
-
-    private static void awaitTrue(String what, Check condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (true) {
-            try {
-                if (condition.test()) {
-                    return;
-                }
-            } catch (Exception e) {
-                // not there yet
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
 }
