@@ -121,11 +121,20 @@ public final class XenStoreClient implements AutoCloseable {
     // ---- operations (tx 0 = outside a transaction) ----
 
     public byte[] read(String path) throws IOException {
-        return read(0, path);
+        return read(null, path);
     }
 
     public Optional<byte[]> readIfExists(String path) throws IOException {
-        return readIfExists(0, path);
+        return readIfExists(null, path);
+    }
+
+    /**
+     * Sends a read without waiting, so several reads can be on the wire at once; collect the
+     * value with {@link #await} (a missing node fails with a {@link XenStoreException} whose
+     * {@link XenStoreException#isNoEntry()} is true).
+     */
+    public CompletableFuture<byte[]> readAsync(String path) {
+        return request(XsOperation.READ, XsMessage.strings(path), "read " + path);
     }
 
     public String readString(String path) throws IOException {
@@ -133,46 +142,52 @@ public final class XenStoreClient implements AutoCloseable {
     }
 
     public void write(String path, byte[] value) throws IOException {
-        write(0, path, value);
+        write(null, path, value);
     }
 
     public void write(String path, String value) throws IOException {
-        write(0, path, value.getBytes(StandardCharsets.UTF_8));
+        write(null, path, value.getBytes(StandardCharsets.UTF_8));
     }
 
     public void mkdir(String path) throws IOException {
-        call(XsOperation.MKDIR, 0, XsMessage.strings(path), "mkdir " + path);
+        call(XsOperation.MKDIR, null, XsMessage.strings(path), "mkdir " + path);
     }
 
     /** Removes the node and everything below it; no error when it is already gone. */
     public void rm(String path) throws IOException {
-        rm(0, path);
+        rm(null, path);
     }
 
     public List<String> directory(String path) throws IOException {
-        return directory(0, path);
+        return directory(null, path);
     }
 
     public List<String> getPermissions(String path) throws IOException {
-        return XsMessage.split(call(XsOperation.GET_PERMS, 0, XsMessage.strings(path), "get-perms " + path));
+        return XsMessage.split(call(XsOperation.GET_PERMS, null, XsMessage.strings(path), "get-perms " + path));
     }
 
     public void setPermissions(String path, List<String> permissions) throws IOException {
         List<String> parts = new ArrayList<>();
         parts.add(path);
         parts.addAll(permissions);
-        call(XsOperation.SET_PERMS, 0, XsMessage.strings(parts.toArray(String[]::new)), "set-perms " + path);
+        call(XsOperation.SET_PERMS, null, XsMessage.strings(parts.toArray(String[]::new)), "set-perms " + path);
     }
 
     public String getDomainPath(int domid) throws IOException {
-        return firstString(call(XsOperation.GET_DOMAIN_PATH, 0, XsMessage.strings(Integer.toString(domid)),
+        return firstString(call(XsOperation.GET_DOMAIN_PATH, null, XsMessage.strings(Integer.toString(domid)),
                 "get-domain-path " + domid));
     }
 
     public XenStoreTransaction startTransaction() throws IOException {
-        String id = firstString(call(XsOperation.TRANSACTION_START, 0, XsMessage.strings(""), "transaction start"));
+        XsChannel before = currentChannel();
+        String id = firstString(call(XsOperation.TRANSACTION_START, null, XsMessage.strings(""), "transaction start"));
+        XsChannel after = currentChannel();
+        if (before == null || before != after) {
+            throw new XenStoreDisconnectedException("Lost the connection to XenStore at " + describe()
+                    + " while starting a transaction");
+        }
         try {
-            return new XenStoreTransaction(this, Integer.parseUnsignedInt(id));
+            return new XenStoreTransaction(this, Integer.parseUnsignedInt(id), after);
         } catch (NumberFormatException e) {
             throw new IOException("XenStore answered transaction start with '" + id + "', not a number");
         }
@@ -216,7 +231,7 @@ public final class XenStoreClient implements AutoCloseable {
             throw new IllegalArgumentException("Watch token already in use: " + token);
         }
         try {
-            call(XsOperation.WATCH, 0, XsMessage.strings(path, token), "watch " + path);
+            call(XsOperation.WATCH, null, XsMessage.strings(path, token), "watch " + path);
         } catch (IOException e) {
             // EEXIST: a reconnect registered it already; disconnected: a reconnect will register it
             boolean registeredAnyway = e instanceof XenStoreException x && "EEXIST".equals(x.errno());
@@ -230,17 +245,17 @@ public final class XenStoreClient implements AutoCloseable {
 
     public void unwatch(Watch watch) throws IOException {
         if (watches.remove(watch.token()) != null) {
-            call(XsOperation.UNWATCH, 0, XsMessage.strings(watch.path(), watch.token()), "unwatch " + watch.path());
+            call(XsOperation.UNWATCH, null, XsMessage.strings(watch.path(), watch.token()), "unwatch " + watch.path());
         }
     }
 
     // ---- with a transaction id; used by XenStoreTransaction ----
 
-    byte[] read(int tx, String path) throws IOException {
+    byte[] read(XenStoreTransaction tx, String path) throws IOException {
         return call(XsOperation.READ, tx, XsMessage.strings(path), "read " + path);
     }
 
-    Optional<byte[]> readIfExists(int tx, String path) throws IOException {
+    Optional<byte[]> readIfExists(XenStoreTransaction tx, String path) throws IOException {
         try {
             return Optional.of(read(tx, path));
         } catch (XenStoreException e) {
@@ -251,15 +266,15 @@ public final class XenStoreClient implements AutoCloseable {
         }
     }
 
-    void write(int tx, String path, byte[] value) throws IOException {
+    void write(XenStoreTransaction tx, String path, byte[] value) throws IOException {
         call(XsOperation.WRITE, tx, XsMessage.pathAndValue(path, value), "write " + path);
     }
 
-    void rm(int tx, String path) throws IOException {
+    void rm(XenStoreTransaction tx, String path) throws IOException {
         call(XsOperation.RM, tx, XsMessage.strings(path), "rm " + path);
     }
 
-    List<String> directory(int tx, String path) throws IOException {
+    List<String> directory(XenStoreTransaction tx, String path) throws IOException {
         try {
             return XsMessage.split(call(XsOperation.DIRECTORY, tx, XsMessage.strings(path), "directory " + path));
         } catch (XenStoreException e) {
@@ -275,7 +290,7 @@ public final class XenStoreClient implements AutoCloseable {
      * generation followed by names from a byte offset; the list ends with an extra NUL. When the
      * generation changes between parts, start over (as libxenstore does).
      */
-    private List<String> directoryInParts(int tx, String path) throws IOException {
+    private List<String> directoryInParts(XenStoreTransaction tx, String path) throws IOException {
         ByteArrayOutputStream names = new ByteArrayOutputStream();
         String generation = null;
         for (int round = 0; round < 100_000; round++) {
@@ -303,15 +318,24 @@ public final class XenStoreClient implements AutoCloseable {
         throw new IOException("XenStore directory " + path + " kept changing while it was read");
     }
 
-    void transactionEnd(int tx, boolean commit) throws IOException {
+    void transactionEnd(XenStoreTransaction tx, boolean commit) throws IOException {
         call(XsOperation.TRANSACTION_END, tx, XsMessage.strings(commit ? "T" : "F"),
                 commit ? "transaction commit" : "transaction abort");
     }
 
     // ---- request/reply plumbing ----
 
-    /** Sends one request; the future completes with the reply payload or an IOException. */
-    public CompletableFuture<byte[]> request(XsOperation op, int tx, byte[] payload, String what) {
+    /** Sends one request outside a transaction; the future completes with the reply or an IOException. */
+    public CompletableFuture<byte[]> request(XsOperation op, byte[] payload, String what) {
+        return request(op, null, payload, what);
+    }
+
+    /**
+     * Sends one request. A transaction lives on the connection it started on: once that
+     * connection is gone, its operations fail as disconnected (xenstored would not know its id),
+     * so callers retry the whole transaction.
+     */
+    CompletableFuture<byte[]> request(XsOperation op, XenStoreTransaction tx, byte[] payload, String what) {
         CompletableFuture<XsMessage> reply = new CompletableFuture<>();
         if (payload.length > XsMessage.PAYLOAD_MAX) {
             return CompletableFuture.failedFuture(new XenStoreException("E2BIG", what));
@@ -319,9 +343,13 @@ public final class XenStoreClient implements AutoCloseable {
         int reqId = nextReqId.getAndUpdate(i -> i == Integer.MAX_VALUE ? 1 : i + 1);
         try {
             XsChannel ch = awaitChannel();
+            if (tx != null && tx.connection() != ch) {
+                throw new XenStoreDisconnectedException("Transaction " + tx.id() + " died with its connection to XenStore at "
+                        + describe());
+            }
             pending.put(reqId, reply); // before the write, so a lost connection always fails it
             synchronized (writeLock) {
-                ch.writeFully(XsMessage.of(op, reqId, tx, payload).encode());
+                ch.writeFully(XsMessage.of(op, reqId, tx == null ? 0 : tx.id(), payload).encode());
             }
         } catch (IOException e) {
             pending.remove(reqId);
@@ -339,7 +367,7 @@ public final class XenStoreClient implements AutoCloseable {
         });
     }
 
-    private byte[] call(XsOperation op, int tx, byte[] payload, String what) throws IOException {
+    private byte[] call(XsOperation op, XenStoreTransaction tx, byte[] payload, String what) throws IOException {
         return await(request(op, tx, payload, what), what);
     }
 
@@ -359,6 +387,12 @@ public final class XenStoreClient implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new XenStoreDisconnectedException("Interrupted while waiting for XenStore");
+        }
+    }
+
+    private XsChannel currentChannel() {
+        synchronized (stateLock) {
+            return channel;
         }
     }
 
@@ -433,7 +467,7 @@ public final class XenStoreClient implements AutoCloseable {
 
     private void registerWatchesAgain() {
         for (Watch w : watches.values()) {
-            request(XsOperation.WATCH, 0, XsMessage.strings(w.path(), w.token()), "watch " + w.path())
+            request(XsOperation.WATCH, XsMessage.strings(w.path(), w.token()), "watch " + w.path())
                     .exceptionally(e -> {
                         if (e.getCause() instanceof XenStoreException x && "EEXIST".equals(x.errno())) {
                             return null; // registered meanwhile by watch() itself

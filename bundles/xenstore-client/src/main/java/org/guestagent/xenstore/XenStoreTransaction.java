@@ -14,11 +14,18 @@ import java.util.concurrent.CompletableFuture;
 public final class XenStoreTransaction {
     private final XenStoreClient client;
     private final int id;
+    private final XsChannel connection;
     private boolean finished;
 
-    XenStoreTransaction(XenStoreClient client, int id) {
+    XenStoreTransaction(XenStoreClient client, int id, XsChannel connection) {
         this.client = client;
         this.id = id;
+        this.connection = connection;
+    }
+
+    /** The connection the transaction started on; its id means nothing on another one. */
+    XsChannel connection() {
+        return connection;
     }
 
     public int id() {
@@ -26,39 +33,39 @@ public final class XenStoreTransaction {
     }
 
     public byte[] read(String path) throws IOException {
-        return client.read(id, path);
+        return client.read(this, path);
     }
 
     public Optional<byte[]> readIfExists(String path) throws IOException {
-        return client.readIfExists(id, path);
+        return client.readIfExists(this, path);
     }
 
     public void write(String path, byte[] value) throws IOException {
-        client.write(id, path, value);
+        client.write(this, path, value);
     }
 
     public void write(String path, String value) throws IOException {
-        client.write(id, path, value.getBytes(StandardCharsets.UTF_8));
+        client.write(this, path, value.getBytes(StandardCharsets.UTF_8));
     }
 
     public void rm(String path) throws IOException {
-        client.rm(id, path);
+        client.rm(this, path);
     }
 
     public List<String> directory(String path) throws IOException {
-        return client.directory(id, path);
+        return client.directory(this, path);
     }
 
     public CompletableFuture<byte[]> readAsync(String path) {
-        return client.request(XsOperation.READ, id, XsMessage.strings(path), "read " + path);
+        return client.request(XsOperation.READ, this, XsMessage.strings(path), "read " + path);
     }
 
     public CompletableFuture<byte[]> writeAsync(String path, byte[] value) {
-        return client.request(XsOperation.WRITE, id, XsMessage.pathAndValue(path, value), "write " + path);
+        return client.request(XsOperation.WRITE, this, XsMessage.pathAndValue(path, value), "write " + path);
     }
 
     public CompletableFuture<byte[]> rmAsync(String path) {
-        return client.request(XsOperation.RM, id, XsMessage.strings(path), "rm " + path);
+        return client.request(XsOperation.RM, this, XsMessage.strings(path), "rm " + path);
     }
 
     /** Waits for a future from one of the async operations. */
@@ -68,12 +75,12 @@ public final class XenStoreTransaction {
 
     public void commit() throws IOException {
         finished = true;
-        client.transactionEnd(id, true);
+        client.transactionEnd(this, true);
     }
 
     public void abort() throws IOException {
         finished = true;
-        client.transactionEnd(id, false);
+        client.transactionEnd(this, false);
     }
 
     public boolean isFinished() {

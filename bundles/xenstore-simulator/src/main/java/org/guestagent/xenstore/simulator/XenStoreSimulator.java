@@ -97,6 +97,10 @@ public final class XenStoreSimulator implements AutoCloseable {
                 SocketChannel client = listener.server().accept();
                 Connection connection = new Connection(client, listener.domid(), store);
                 synchronized (this) {
+                    if (!listener.server().isOpen()) {
+                        connection.close(); // stop() ran while this one was being accepted
+                        return;
+                    }
                     listener.connections().add(connection);
                 }
                 connection.start("xenstore-simulator-" + connectionNumbers.incrementAndGet());
@@ -117,6 +121,19 @@ public final class XenStoreSimulator implements AutoCloseable {
     /** Open client connections, for tests. */
     public int connectionCount() {
         return store.connectionCount();
+    }
+
+    /**
+     * Drops every open connection acting as this domain, as a restarting xenstored would; the
+     * tree stays and the sockets keep listening, so clients can connect again at once.
+     */
+    public synchronized void disconnect(int domid) {
+        for (Listener listener : listeners) {
+            if (listener.domid() == domid) {
+                listener.connections().forEach(Connection::close);
+                listener.connections().clear();
+            }
+        }
     }
 
     /** Closes every socket and connection; the tree is kept only in the state file, if any. */

@@ -339,6 +339,7 @@ class XenStoreSimulatorTest {
             client.write("data/before", "1");
             assertEquals("data/before", poll(events));
 
+            int connectsBefore = connects.get(); // the first connect may precede the listener
             first.stop();
             XenStoreSimulator second = new XenStoreSimulator(3, state).start(socket);
             try {
@@ -346,10 +347,26 @@ class XenStoreSimulatorTest {
                 assertEquals("1", client.readString("data/before"), "state kept across the restart");
                 client.write("data/after", "2");
                 assertEquals("data/after", poll(events));
-                assertTrue(connects.get() >= 2);
+                // listeners run on the event thread before the re-registered watch's first event
+                assertTrue(connects.get() > connectsBefore, "the connection listener heard the reconnect");
             } finally {
                 second.stop();
             }
+        }
+    }
+
+    @Test
+    void disconnectDropsOnlyThatDomainsConnectionsAndKeepsTreeAndSockets() throws Exception {
+        assertEquals("OK", guest.text(XsOperation.WRITE, 0, "data/host/r1\0{}"));
+        assertEquals(2, simulator.connectionCount());
+
+        simulator.disconnect(7);
+
+        assertThrows(IOException.class, () -> guest.next(), "the guest's connection is closed");
+        assertEquals("{}", host.text(XsOperation.READ, 0, "/local/domain/7/data/host/r1"), "the host's connection and the tree stay");
+        assertEquals(1, simulator.connectionCount());
+        try (RawConnection again = new RawConnection(guestSocket)) {
+            assertEquals("{}", again.text(XsOperation.READ, 0, "data/host/r1"), "the guest can connect again at once");
         }
     }
 
