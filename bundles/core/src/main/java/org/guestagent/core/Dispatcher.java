@@ -11,9 +11,10 @@ import org.guestagent.api.CommandInvoker;
 import org.guestagent.api.CommandResult;
 import org.guestagent.api.Exchange;
 import org.guestagent.api.NoSuchCommandException;
-import org.guestagent.api.Parser;
 import org.guestagent.api.PairingRegistry.PairInfo;
+import org.guestagent.api.Parser;
 import org.guestagent.api.RawRequest;
+import org.guestagent.api.Session;
 
 /**
  * One exchange paired with one parser: receive, parse-and-run, reply, on its own thread,
@@ -27,7 +28,7 @@ final class Dispatcher implements Runnable {
     private final Exchange exchange;
     private final Parser parser;
     private final String parserName;
-    private final SessionImpl session;
+    private final Session session;
     private final CommandInvoker invoker;
     private final Thread thread;
     private final AtomicLong served = new AtomicLong();
@@ -37,7 +38,7 @@ final class Dispatcher implements Runnable {
     /** True while the thread waits in receive(), the only place it may be interrupted. */
     private volatile boolean receiving;
 
-    Dispatcher(String protocol, Exchange exchange, Parser parser, String parserName, SessionImpl session,
+    Dispatcher(String protocol, Exchange exchange, Parser parser, String parserName, Session session,
             CommandInvoker invoker) {
         this.protocol = protocol;
         this.exchange = exchange;

@@ -11,6 +11,7 @@ import java.util.TreeMap;
 
 import org.guestagent.api.CommandRegistry;
 import org.guestagent.api.Exchange;
+import org.guestagent.api.MapSession;
 import org.guestagent.api.PairingRegistry;
 import org.guestagent.api.Parser;
 import org.osgi.framework.Constants;
@@ -41,7 +42,7 @@ public class PairingRegistryImpl implements PairingRegistry {
     private final Map<Long, Offer<Exchange>> exchanges = new HashMap<>();
     private final Map<Long, Offer<Parser>> parsers = new HashMap<>();
     private final Map<Long, Dispatcher> dispatchers = new TreeMap<>();
-    private final Map<Long, SessionImpl> sessions = new HashMap<>();
+    private final Map<Long, MapSession> sessions = new HashMap<>();
     @Reference
     private CommandRegistry commands;
     private boolean active;
@@ -134,8 +135,8 @@ public class PairingRegistryImpl implements PairingRegistry {
                         exchange.protocol());
                 continue;
             }
-            SessionImpl session = sessions.computeIfAbsent(exchange.id(),
-                    id -> new SessionImpl(exchange.protocol() + "#" + id));
+            MapSession session = sessions.computeIfAbsent(exchange.id(),
+                    id -> new MapSession(exchange.protocol() + "#" + id));
             Dispatcher dispatcher = new Dispatcher(exchange.protocol(), exchange.service(), parser.service(),
                     parser.name(), session, commands);
             dispatchers.put(exchange.id(), dispatcher);

@@ -16,6 +16,7 @@ import org.guestagent.api.CommandArgument;
 import org.guestagent.api.CommandContext;
 import org.guestagent.api.CommandResult;
 import org.guestagent.api.Exchange;
+import org.guestagent.api.MapSession;
 import org.guestagent.api.Parser;
 import org.guestagent.api.RawRequest;
 import org.junit.jupiter.api.Test;
@@ -51,7 +52,7 @@ class DispatcherTest {
     @Test
     void answersInArrivalOrderAndCounts() throws Exception {
         ListExchange exchange = new ListExchange();
-        Dispatcher dispatcher = new Dispatcher("p", exchange, runsBodyAsCommand, "parser", new SessionImpl("s"),
+        Dispatcher dispatcher = new Dispatcher("p", exchange, runsBodyAsCommand, "parser", new MapSession("s"),
                 (name, argument, context) -> CommandResult.ok(name.toUpperCase()));
         dispatcher.start();
         for (int i = 0; i < 50; i++) {
@@ -73,7 +74,7 @@ class DispatcherTest {
     void stopAnswersTheRequestInHandFirst() throws Exception {
         ListExchange exchange = new ListExchange();
         CountDownLatch started = new CountDownLatch(1);
-        Dispatcher dispatcher = new Dispatcher("p", exchange, runsBodyAsCommand, "parser", new SessionImpl("s"),
+        Dispatcher dispatcher = new Dispatcher("p", exchange, runsBodyAsCommand, "parser", new MapSession("s"),
                 (name, argument, context) -> {
                     started.countDown();
                     try {
@@ -99,7 +100,7 @@ class DispatcherTest {
             }
             return runsBodyAsCommand.handle(request, invoker, session);
         };
-        Dispatcher dispatcher = new Dispatcher("p", exchange, throwing, "parser", new SessionImpl("s"),
+        Dispatcher dispatcher = new Dispatcher("p", exchange, throwing, "parser", new MapSession("s"),
                 (name, argument, context) -> CommandResult.ok("ok"));
         dispatcher.start();
         exchange.inbox.add(new RawRequest("bad", new byte[0]));

@@ -13,6 +13,7 @@ import org.guestagent.api.CommandRegistry;
 import org.guestagent.api.CommandResult;
 import org.guestagent.api.NoSuchCommandException;
 import org.guestagent.api.PairingRegistry;
+import org.guestagent.api.MapSession;
 import org.guestagent.api.Session;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -113,13 +114,13 @@ public class AgentCommands {
 
     private static Session agentSession(CommandSession gogo) {
         if (gogo == null) {
-            return new ShellSession("shell");
+            return new MapSession("shell");
         }
         Object existing = gogo.get(SESSION_KEY);
         if (existing instanceof Session s) {
             return s;
         }
-        Session created = new ShellSession("shell");
+        Session created = new MapSession("shell");
         gogo.put(SESSION_KEY, created);
         return created;
     }

@@ -1,17 +1,15 @@
-package org.guestagent.shell;
+package org.guestagent.api;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
-import org.guestagent.api.Session;
-
-/** The agent session of one shell session: state such as a keyinit key stays with it. */
-final class ShellSession implements Session {
+/** A {@link Session} kept in a concurrent map: what the core gives each exchange, and shells and tests. */
+public class MapSession implements Session {
     private final String name;
     private final Map<String, Object> values = new ConcurrentHashMap<>();
 
-    ShellSession(String name) {
+    public MapSession(String name) {
         this.name = name;
     }
 
@@ -20,12 +18,14 @@ final class ShellSession implements Session {
         return name;
     }
 
+    /** The value, or null when there is none or it is not of the type asked for. */
     @Override
     public <T> T get(String key, Class<T> type) {
         Object value = values.get(key);
         return type.isInstance(value) ? type.cast(value) : null;
     }
 
+    /** Stores the value; null removes the key. */
     @Override
     public void put(String key, Object value) {
         if (value == null) {
