@@ -29,6 +29,9 @@ final class Agent {
     private static final Logger LOG = Logger.getLogger(Agent.class.getName());
     static final int DEFAULT_BUNDLE_LEVEL = 80;
     static final int FRAMEWORK_LEVEL = 100;
+    /** ConfigAdmin and FileInstall run at or below this level; components start above it. */
+    static final int CONFIGURATION_LEVEL = 6;
+    private static final long CONFIGURATION_WAIT_MS = 3_000;
 
     private final Settings settings;
     private Felix felix;
@@ -64,7 +67,10 @@ final class Agent {
     void start(List<Install> plan) throws BundleException, IOException, ConfigException {
         Files.createDirectories(settings.stateDir);
         Map<String, Object> config = new HashMap<>(settings.frameworkProperties());
-        config.putIfAbsent(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, Integer.toString(FRAMEWORK_LEVEL));
+        // Boot in two steps: first ConfigAdmin and FileInstall, then (once config/ is loaded) the rest.
+        int finalLevel = Integer.parseInt(String.valueOf(
+                config.getOrDefault(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, Integer.toString(FRAMEWORK_LEVEL))));
+        config.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, Integer.toString(Math.min(CONFIGURATION_LEVEL, finalLevel)));
         config.putIfAbsent("felix.startlevel.bundle", Integer.toString(DEFAULT_BUNDLE_LEVEL));
         config.put("felix.log.logger", new FelixLogBridge());
         config.put("felix.log.level", Integer.toString(LogSetup.felixLevel(settings.logLevel)));
@@ -87,7 +93,65 @@ final class Agent {
             LOG.fine(() -> "installed " + item.url() + " at level " + item.startLevel());
         }
         felix.start();
+        awaitConfigurations(context);
+        raiseStartLevel(finalLevel);
         reportNotStarted(installed);
+    }
+
+    /**
+     * Waits (bounded) until FileInstall has put every file of config/ into ConfigAdmin, so that
+     * components activate once, with their configuration, instead of restarting when it arrives.
+     */
+    private void awaitConfigurations(BundleContext context) throws IOException {
+        long expected;
+        try (var files = Files.list(settings.configDir)) {
+            expected = files.filter(f -> f.getFileName().toString().endsWith(".cfg")).count();
+        }
+        long deadline = System.currentTimeMillis() + CONFIGURATION_WAIT_MS;
+        long loaded = 0;
+        while (System.currentTimeMillis() < deadline) {
+            loaded = loadedConfigurations(context);
+            if (loaded >= expected) {
+                return;
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        LOG.warning("only " + loaded + " of " + expected + " configurations of " + settings.configDir
+                + " were loaded after " + CONFIGURATION_WAIT_MS + " ms; going on");
+    }
+
+    /** Configurations FileInstall created, asked through ConfigAdmin (by reflection: the launcher has no cm API). */
+    private static long loadedConfigurations(BundleContext context) {
+        var ref = context.getServiceReference("org.osgi.service.cm.ConfigurationAdmin");
+        if (ref == null) {
+            return 0;
+        }
+        Object admin = context.getService(ref);
+        try {
+            Object[] found = (Object[]) admin.getClass().getMethod("listConfigurations", String.class)
+                    .invoke(admin, "(felix.fileinstall.filename=*)");
+            return found == null ? 0 : found.length;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return 0;
+        } finally {
+            context.ungetService(ref);
+        }
+    }
+
+    /** Raises the framework to its final start level and waits until it got there. */
+    private void raiseStartLevel(int level) {
+        java.util.concurrent.CountDownLatch reached = new java.util.concurrent.CountDownLatch(1);
+        felix.adapt(FrameworkStartLevel.class).setStartLevel(level, event -> reached.countDown());
+        try {
+            reached.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void reportNotStarted(List<Bundle> installed) {

@@ -62,7 +62,8 @@ public class PasswordCommands implements CommandSet {
         this.rootPassword = new RootPassword(files, actions, platform, random, clock);
     }
 
-    @Command("keyinit")
+    // secret: the host's public key is no secret, but no key of the exchange belongs in a log
+    @Command(value = "keyinit", secret = true)
     public CommandResult keyinit(CommandArgument argument, CommandContext context) {
         KeyExchange exchange = keyExchange(context);
         BigInteger hostKey;
