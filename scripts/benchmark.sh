@@ -2,7 +2,8 @@
 # Measures the built distribution against the XenStore simulator and prints one table:
 # cold start to first answer (median of 10), round-trip latency p50/p99 over 1,000 requests,
 # time to drain 10,000 queued requests, RSS/PSS idle and after, hot install into deploy/.
-# Builds nothing: run `mvn -DskipTests package` (or scripts/demo.sh) first.
+# Builds nothing: run `mvn -DskipTests package` (or scripts/demo.sh) first. Like scripts/install.sh,
+# it makes the distribution's class data archive (bin/guest-agent --make-cds) before measuring.
 # The numbers also go to benchmarks/latest.json (the previous run is kept as previous.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,8 @@ jars=(itests/target/itests-$version.jar
 for jar in "${jars[@]}" itests/sample-commands/target/sample-commands-$version.jar; do
   [ -f "$jar" ] || { echo "benchmark: $jar is missing; build first: mvn -DskipTests package" >&2; exit 66; }
 done
+# As installed: scripts/install.sh makes the class data archive of the distribution; so does this.
+"$dist/bin/guest-agent" --make-cds >&2 || echo "benchmark: measuring without a class data archive" >&2
 mkdir -p benchmarks
 [ -f benchmarks/latest.json ] && cp benchmarks/latest.json benchmarks/previous.json
 classpath=$(IFS=:; echo "${jars[*]}")

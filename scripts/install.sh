@@ -47,6 +47,9 @@ done
 chmod 755 "$prefix"/bin/*
 chmod 700 "$prefix/config" "$prefix/deploy"
 echo "installed the guest agent in $prefix"
+# The class data archive belongs to this folder and this JDK: make it here (a start without it
+# works, only more slowly). Run "$prefix/bin/guest-agent --make-cds" again after a JDK update.
+"$prefix/bin/guest-agent" --make-cds || true
 
 [ "$service" = yes ] || exit 0
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then

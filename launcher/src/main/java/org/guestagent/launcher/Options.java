@@ -28,6 +28,8 @@ final class Options {
             Subcommands:
               shell               talk to the running agent's shell over its local socket (root only);
                                   type commands such as agent:commands, agent:pairs, agent:call version
+              --make-cds          (bin/guest-agent only) make the class data archive lib/guest-agent.jsa
+                                  that shortens every later start; scripts/install.sh runs it
             """;
 
     boolean help;

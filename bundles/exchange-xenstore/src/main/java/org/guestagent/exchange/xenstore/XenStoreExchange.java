@@ -3,11 +3,15 @@ package org.guestagent.exchange.xenstore;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 
@@ -32,6 +36,11 @@ import org.osgi.service.metatype.annotations.Designate;
  * is handed out once, in arrival order; the answer removes {@code data/host/<id>} and writes
  * {@code data/guest/<id>} in one transaction. A request the host deleted meanwhile (it gave up)
  * is dropped quietly. Request bodies go to the parser as raw bytes, whatever they hold.
+ * <p>
+ * Throughput: the bodies of the next queued requests are read while one is served, and answers
+ * are written by a replier thread, in order, while the dispatcher goes on with the next request
+ * (a full queue of answers slows the dispatcher down); answers that queued up meanwhile share one
+ * transaction. Closing writes the answers handed over.
  */
 @Component(configurationPid = XenStoreExchangeConfig.PID, property = Exchange.PROTOCOL + "=nova-json")
 @Designate(ocd = XenStoreExchangeConfig.class)
@@ -40,6 +49,14 @@ public final class XenStoreExchange implements Exchange {
     private static final System.Logger LOG = System.getLogger(XenStoreExchange.class.getName());
     /** How long receive() waits before returning null, so the dispatcher can notice a stop. */
     private static final long RECEIVE_WAIT_MS = 1000;
+    /** How many queued requests may have their read on the wire ahead of their turn. */
+    private static final int READ_AHEAD = 4;
+    /** How many answers may wait for the replier before reply() waits too. */
+    private static final int ANSWERS_WAITING = 32;
+    /** At most this many answers go into one transaction. */
+    private static final int BATCH_MAX = 16;
+    /** How long close() lets the replier write the answers handed over. */
+    private static final long CLOSE_PATIENCE_MS = 5000;
     /** Queued by close() to wake a waiting receive(). */
     private static final String CLOSING = new String("closing");
 
@@ -60,12 +77,23 @@ public final class XenStoreExchange implements Exchange {
     private final LinkedBlockingDeque<String> queue = new LinkedBlockingDeque<>();
     /** Ids queued or answered and still listed; guarded by itself. */
     private final Set<String> known = new HashSet<>();
+    /** Reads sent ahead by {@link #readAhead()}, by request id. */
+    private final Map<String, CompletableFuture<byte[]>> readAhead = new ConcurrentHashMap<>();
     private final Object scanSignal = new Object();
     private boolean scanWanted = true; // guarded by scanSignal; the first scan runs at once
     /** A requested scan has not offered its ids yet; guarded by scanSignal. */
     private boolean scanPending = true;
     private volatile boolean closed;
     private Thread scanner;
+    /** Answers handed over by reply(), written in this order by the replier thread. */
+    private final BlockingQueue<Answer> answers = new ArrayBlockingQueue<>(ANSWERS_WAITING);
+    private Thread replier;
+    /** Set by close(): the replier takes no more answers; guarded by {@link #answers}. */
+    private boolean finishing;
+
+    /** One answer for the replier; an answer without request tells it to finish. */
+    private record Answer(RawRequest request, byte[] response) {
+    }
 
     @Activate
     void activate(XenStoreExchangeConfig config) {
@@ -85,14 +113,21 @@ public final class XenStoreExchange implements Exchange {
         scanner = new Thread(this::scanLoop, "xenstore-exchange-scanner");
         scanner.setDaemon(true);
         scanner.start();
+        replier = new Thread(this::replyLoop, "xenstore-exchange-replier");
+        replier.setDaemon(true);
+        replier.start();
         LOG.log(Level.INFO, "XenStore exchange on {0}, requests under {1}", client.describe(), settings.requestPath());
     }
 
     public void close() {
+        finishAnswers();
         closed = true;
         queue.addFirst(CLOSING);
         if (scanner != null) {
             scanner.interrupt();
+        }
+        if (replier != null) {
+            replier.interrupt();
         }
         if (client != null) {
             client.close();
@@ -112,15 +147,23 @@ public final class XenStoreExchange implements Exchange {
             if (id == null || id == CLOSING) {
                 return null;
             }
+            CompletableFuture<byte[]> read = readAhead.remove(id);
+            if (read == null) {
+                read = client.readAsync(requestNode(id));
+            }
+            readAhead(); // the next bodies travel while this request is served
             try {
-                Optional<byte[]> body = client.readIfExists(requestNode(id));
-                if (body.isPresent()) {
-                    return new RawRequest(id, body.get());
-                }
-                LOG.log(Level.DEBUG, "Request {0} was gone before it was read", id);
+                return new RawRequest(id, client.await(read, "read request " + id));
             } catch (XenStoreDisconnectedException e) {
+                readAhead.clear(); // those reads died with the connection
                 queue.addFirst(id); // read it again once XenStore is back
                 return null;
+            } catch (XenStoreException e) {
+                if (e.isNoEntry()) {
+                    LOG.log(Level.DEBUG, "Request {0} was gone before it was read", id);
+                } else {
+                    LOG.log(Level.WARNING, "Skipping request {0}: {1}", id, e.getMessage());
+                }
             } catch (IOException e) {
                 LOG.log(Level.WARNING, "Skipping request {0}: {1}", id, e.getMessage());
             }
@@ -128,8 +171,142 @@ public final class XenStoreExchange implements Exchange {
         return null;
     }
 
+    /**
+     * Sends the reads of the next queued requests without waiting for them, so a burst costs one
+     * round trip less per request. Only the dispatcher thread calls this (from receive()).
+     */
+    private void readAhead() {
+        int sent = 0;
+        for (String next : queue) {
+            // while XenStore is away a read would wait for it: then read only what is due
+            if (sent == READ_AHEAD || next == CLOSING || !client.isConnected()) {
+                break;
+            }
+            if (!readAhead.containsKey(next)) {
+                readAhead.put(next, client.readAsync(requestNode(next)));
+            }
+            sent++;
+        }
+    }
+
+    /**
+     * Hands the answer to the replier thread (waiting while its queue is full). Once the exchange
+     * is closing, the caller writes the answer itself, as nothing would be left to write it.
+     */
     @Override
     public void reply(RawRequest request, byte[] response) throws IOException {
+        if (closed || replier == null) {
+            throw new IOException("Could not answer request " + request.id() + ": the XenStore exchange is closed");
+        }
+        synchronized (answers) {
+            if (!finishing) {
+                try {
+                    if (answers.offer(new Answer(request, response), settings.replyPatience().toMillis(), TimeUnit.MILLISECONDS)) {
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new IOException("Could not hand over the answer to request " + request.id()
+                        + ": answers are not being written to XenStore at " + client.describe());
+            }
+        }
+        write(request, response);
+    }
+
+    private void replyLoop() {
+        List<Answer> batch = new ArrayList<>();
+        while (true) {
+            batch.clear();
+            try {
+                batch.add(answers.take());
+            } catch (InterruptedException e) {
+                return;
+            }
+            answers.drainTo(batch, BATCH_MAX - 1);
+            boolean finish = batch.get(batch.size() - 1).request() == null; // close() queues it last
+            if (finish) {
+                batch.remove(batch.size() - 1);
+            }
+            if (batch.size() == 1) {
+                writeOrLog(batch.get(0));
+            } else if (batch.size() > 1) {
+                writeBatch(batch);
+            }
+            if (finish) {
+                return;
+            }
+        }
+    }
+
+    private void writeOrLog(Answer answer) {
+        try {
+            write(answer.request(), answer.response());
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "Could not answer request {0} on {1}: {2}", answer.request().id(), describe(), e.getMessage());
+        }
+    }
+
+    /**
+     * Several answers waiting: one transaction for all of them (each answer still removes its
+     * request and writes its response atomically), which saves two round trips per answer.
+     * Any failure aborts it; the answers are then written one by one, with the usual retries.
+     */
+    private void writeBatch(List<Answer> batch) {
+        try {
+            List<String> withdrawn = client.inTransaction(tx -> {
+                List<CompletableFuture<byte[]>> reads = new ArrayList<>();
+                for (Answer a : batch) {
+                    reads.add(tx.readAsync(requestNode(a.request().id())));
+                }
+                List<String> gone = new ArrayList<>();
+                List<CompletableFuture<byte[]>> writes = new ArrayList<>();
+                for (int i = 0; i < batch.size(); i++) {
+                    String id = batch.get(i).request().id();
+                    if (!stillThere(tx, reads.get(i))) {
+                        gone.add(id);
+                        continue;
+                    }
+                    writes.add(tx.rmAsync(requestNode(id)));
+                    writes.add(tx.writeAsync(settings.responsePath() + "/" + id, batch.get(i).response()));
+                }
+                for (CompletableFuture<byte[]> write : writes) {
+                    tx.await(write, "answer");
+                }
+                return gone;
+            });
+            for (String id : withdrawn) {
+                LOG.log(Level.INFO, "Request {0} was withdrawn by the host; its answer is dropped", id);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.DEBUG, "Writing {0} answers at once failed ({1}); writing them one by one", batch.size(), e.getMessage());
+            batch.forEach(this::writeOrLog);
+        }
+    }
+
+    /** Lets the replier write what was handed over, within {@link #CLOSE_PATIENCE_MS}. */
+    private void finishAnswers() {
+        if (replier == null || closed) {
+            return;
+        }
+        synchronized (answers) {
+            finishing = true; // from now on reply() writes itself
+        }
+        try {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_PATIENCE_MS);
+            if (answers.offer(new Answer(null, null), CLOSE_PATIENCE_MS, TimeUnit.MILLISECONDS)) {
+                replier.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (replier.isAlive() || !answers.isEmpty()) {
+            LOG.log(Level.WARNING, "XenStore exchange closing with answers not written after {0} ms", CLOSE_PATIENCE_MS);
+        }
+    }
+
+    /** Writes one answer; retries while XenStore is away, within the reply patience. */
+    private void write(RawRequest request, byte[] response) throws IOException {
         long deadline = System.nanoTime() + settings.replyPatience().toNanos();
         while (true) {
             try {

@@ -1,7 +1,10 @@
 package org.guestagent.parser.novajson;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
+import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -11,11 +14,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 
 import org.guestagent.api.CommandArgument;
 import org.guestagent.api.CommandContext;
@@ -33,6 +35,9 @@ import org.osgi.service.component.annotations.Component;
  * The nova JSON protocol: a request {@code {"name": ..., "value": ...}}, an answer
  * {@code {"returncode": "<code>", "message": "<text>"}}, both fields strings.
  * Error texts are those the XenAPI host knows (PROTOCOL.md section 2).
+ * The request is read with Jackson's streaming parser straight into the plain values a
+ * {@link CommandArgument} holds: no tree model, so the first request after a boot does not wait
+ * for jackson-databind to load and warm up.
  */
 @Component(property = Exchange.PROTOCOL + "=" + NovaJsonParser.PROTOCOL)
 public class NovaJsonParser implements Parser {
@@ -43,8 +48,15 @@ public class NovaJsonParser implements Parser {
     static final String NO_NAME = "Request is missing 'name' key";
 
     private static final System.Logger LOG = System.getLogger(NovaJsonParser.class.getName());
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    /** Thread-safe once configured; shared by every request. */
+    private static final JsonFactory JSON = new JsonFactory();
+
+    /** A request whose JSON is broken, or trails something after its object. */
+    private static final class Malformed extends Exception {
+        Malformed() {
+            super(null, null, false, false);
+        }
+    }
 
     @Override
     public byte[] handle(RawRequest request, CommandInvoker invoker, Session session) {
@@ -57,26 +69,26 @@ public class NovaJsonParser implements Parser {
             LOG.log(Level.INFO, "request {0}: empty", request.id());
             return CommandResult.failed(NO_BODY);
         }
-        JsonNode tree;
+        Object root;
         try {
-            tree = JSON.readTree(strictUtf8(body));
-        } catch (IOException | RuntimeException e) {
+            root = readDocument(strictUtf8(body));
+        } catch (IOException | Malformed | RuntimeException e) {
             LOG.log(Level.INFO, "request {0}: not JSON ({1} bytes)", request.id(), body.length);
             return CommandResult.failed(MALFORMED);
         }
-        if (tree == null || !tree.isObject()) {
+        if (!(root instanceof Map<?, ?> tree)) {
             LOG.log(Level.INFO, "request {0}: JSON but not an object", request.id());
             return CommandResult.failed(MALFORMED);
         }
-        JsonNode name = tree.get("name");
-        if (name == null) {
+        if (!tree.containsKey("name")) {
             return CommandResult.failed(NO_NAME);
         }
-        if (!name.isValueNode()) {
+        Object name = tree.get("name");
+        if (name instanceof Map || name instanceof List) {
             return CommandResult.failed(MALFORMED);
         }
-        String command = name.asText();
-        CommandArgument argument = tree.has("value") ? CommandArgument.of(plain(tree.get("value")))
+        String command = asText(name);
+        CommandArgument argument = tree.containsKey("value") ? CommandArgument.of(tree.get("value"))
                 : CommandArgument.of("");
         try {
             return invoker.invoke(command, argument, CommandContext.of(request.id(), session));
@@ -95,45 +107,83 @@ public class NovaJsonParser implements Parser {
                 .decode(ByteBuffer.wrap(body)).toString();
     }
 
-    /** Turns a JSON tree into the plain Java values CommandArgument holds. */
-    static Object plain(JsonNode node) {
-        if (node == null || node.isNull() || node.isMissingNode()) {
-            return null;
+    /**
+     * One JSON value and nothing after it (else {@link Malformed}); empty text is malformed too.
+     * Values become what CommandArgument holds: String, Boolean, BigInteger, BigDecimal, null,
+     * List and Map (a repeated key keeps its first place and its last value).
+     */
+    static Object readDocument(String text) throws IOException, Malformed {
+        try (JsonParser in = JSON.createParser(text)) {
+            JsonToken first = in.nextToken();
+            if (first == null) {
+                throw new Malformed();
+            }
+            Object value = readValue(in, first);
+            if (in.nextToken() != null) {
+                throw new Malformed();
+            }
+            return value;
         }
-        if (node.isTextual()) {
-            return node.textValue();
+    }
+
+    private static Object readValue(JsonParser in, JsonToken token) throws IOException, Malformed {
+        switch (token) {
+            case START_OBJECT -> {
+                Map<String, Object> map = new LinkedHashMap<>();
+                for (JsonToken t = in.nextToken(); t != JsonToken.END_OBJECT; t = in.nextToken()) {
+                    String key = in.currentName();
+                    map.put(key, readValue(in, in.nextToken()));
+                }
+                return map;
+            }
+            case START_ARRAY -> {
+                List<Object> list = new ArrayList<>();
+                for (JsonToken t = in.nextToken(); t != JsonToken.END_ARRAY; t = in.nextToken()) {
+                    list.add(readValue(in, t));
+                }
+                return list;
+            }
+            case VALUE_STRING -> {
+                return in.getText();
+            }
+            case VALUE_TRUE -> {
+                return Boolean.TRUE;
+            }
+            case VALUE_FALSE -> {
+                return Boolean.FALSE;
+            }
+            case VALUE_NULL -> {
+                return null;
+            }
+            case VALUE_NUMBER_INT -> {
+                return in.getBigIntegerValue();
+            }
+            case VALUE_NUMBER_FLOAT -> {
+                // as the tree model had it: a double, then its exact decimal form
+                return BigDecimal.valueOf(in.getDoubleValue());
+            }
+            default -> throw new Malformed();
         }
-        if (node.isBoolean()) {
-            return node.booleanValue();
+    }
+
+    /** The command name as text: a string as is, other plain values as JSON writes them. */
+    private static String asText(Object value) {
+        if (value instanceof BigDecimal d) {
+            return Double.toString(d.doubleValue());
         }
-        if (node.isIntegralNumber()) {
-            return node.bigIntegerValue();
-        }
-        if (node.isNumber()) {
-            return node.decimalValue();
-        }
-        if (node.isArray()) {
-            List<Object> list = new ArrayList<>(node.size());
-            node.forEach(item -> list.add(plain(item)));
-            return list;
-        }
-        if (node.isObject()) {
-            Map<String, Object> map = new LinkedHashMap<>();
-            node.fields().forEachRemaining(field -> map.put(field.getKey(), plain(field.getValue())));
-            return map;
-        }
-        return node.asText();
+        return String.valueOf(value);
     }
 
     static byte[] encode(CommandResult result) {
-        ObjectNode answer = JSON.createObjectNode();
-        answer.put("returncode", result.code());
-        answer.put("message", result.message());
-        try {
-            return JSON.writeValueAsBytes(answer);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot encode an answer", e);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(64 + result.message().length());
+        try (JsonGenerator json = JSON.createGenerator(out)) {
+            json.writeStartObject();
+            json.writeStringField("returncode", result.code());
+            json.writeStringField("message", result.message());
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot encode an answer", e);
         }
+        return out.toByteArray();
     }
-
 }

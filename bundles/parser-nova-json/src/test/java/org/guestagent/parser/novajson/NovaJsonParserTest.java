@@ -72,6 +72,21 @@ class NovaJsonParserTest {
     }
 
     @Test
+    void namesThatAreNotStringsAreReadAsTheirJsonText() {
+        assertEquals("{\"returncode\":\"404\",\"message\":\"No such agent command 'null'\"}", handle("{\"name\": null}"));
+        assertEquals("{\"returncode\":\"404\",\"message\":\"No such agent command '12'\"}", handle("{\"name\": 12}"));
+        assertEquals("{\"returncode\":\"404\",\"message\":\"No such agent command '1.5'\"}", handle("{\"name\": 1.5}"));
+        assertEquals("{\"returncode\":\"500\",\"message\":\"Request is malformed\"}", handle("{\"name\": [\"echo\"]}"));
+        assertEquals("{\"returncode\":\"500\",\"message\":\"Request is malformed\"}", handle("   "));
+        assertEquals("{\"returncode\":\"500\",\"message\":\"Request is malformed\"}", handle("{\"name\": \"echo\""));
+    }
+
+    @Test
+    void aRepeatedKeyKeepsItsLastValue() {
+        assertEquals("{\"returncode\":\"0\",\"message\":\"b\"}", handle("{\"name\": \"x\", \"value\": \"a\", \"name\": \"echo\", \"value\": \"b\"}"));
+    }
+
+    @Test
     void argumentsKeepTheirKind() {
         handle("{\"name\": \"echo\", \"value\": 162259276829213363391578010288127}");
         handle("{\"name\": \"echo\", \"value\": {\"url\": \"http://x\", \"md5sum\": \"ab\"}}");
@@ -79,6 +94,8 @@ class NovaJsonParserTest {
         assertEquals(new BigInteger("162259276829213363391578010288127"), arguments.get(0).number());
         assertEquals(Map.of("url", "http://x", "md5sum", "ab"), arguments.get(1).object());
         assertEquals("", arguments.get(2).text());
+        handle("{\"name\": \"echo\", \"value\": [1.5, true, null, \"s\"]}");
+        assertEquals(java.util.Arrays.asList(new java.math.BigDecimal("1.5"), true, null, "s"), arguments.get(3).list());
     }
 
     @Test
