@@ -99,9 +99,15 @@ public class NetworkCommands implements CommandSet {
                     + os.versionId() + " (forced: '" + config.backend() + "', present: " + backends.names() + ")");
             return new CommandException(UNKNOWN_OS);
         });
+        Map<String, String> guestNics;
+        try {
+            guestNics = nics.nics();
+        } catch (IOException e) {
+            throw new CommandException("Couldn't list the guest's network interfaces: " + e.getMessage(), e);
+        }
         NetworkConfig network;
         try {
-            network = NetworkDataReader.read(hostData, nics.nics());
+            network = NetworkDataReader.read(hostData, guestNics);
         } catch (IOException e) {
             throw new CommandException("Couldn't read the network data from the host: " + e.getMessage(), e);
         }

@@ -11,23 +11,19 @@ import java.util.stream.Stream;
 
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.commands.network.spi.NicInventory;
-import org.osgi.service.component.annotations.Activate;
-import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Reference;
 
 /**
  * Lists NICs from {@code /sys/class/net/<name>/address} below the guest root (the real sysfs on
  * a guest, a scratch folder in tests). Loopback and other all-zero addresses are left out; when
  * several interfaces share a MAC (VLANs, bond members), the one backed by a device wins.
+ * {@link GuestNicInventory} uses it where the guest has sysfs.
  */
-@Component(service = NicInventory.class)
 public class SysfsNicInventory implements NicInventory {
 
     private static final String NO_MAC = "00:00:00:00:00:00";
     private final GuestFiles files;
 
-    @Activate
-    public SysfsNicInventory(@Reference GuestFiles files) {
+    public SysfsNicInventory(GuestFiles files) {
         this.files = files;
     }
 

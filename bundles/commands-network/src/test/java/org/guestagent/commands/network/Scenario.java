@@ -33,6 +33,12 @@ final class Scenario {
             Map.Entry<String, JsonNode> nic = it.next();
             guest.nic(nic.getKey(), nic.getValue().asText().toLowerCase());
         }
+        return applyHostData(name, guest);
+    }
+
+    /** Gives the guest only the scenario's hostname and networking nodes, for a guest that lists its NICs otherwise. */
+    static TestGuest applyHostData(String name, TestGuest guest) throws IOException {
+        JsonNode scenario = load(name);
         if (scenario.has("hostname")) {
             guest.hostname(scenario.get("hostname").asText());
         }

@@ -5,6 +5,7 @@ import java.lang.annotation.Annotation;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,12 +20,12 @@ import org.guestagent.commands.network.spi.NetworkBackend;
 import org.guestagent.system.LocalGuestFiles;
 import org.guestagent.system.RecordingSystemActions;
 
-/** A guest in a scratch folder: fake NICs in sysfs, an os-release, host data in a map. */
+/** A guest in a scratch folder: fake NICs in sysfs (or ifconfig output), an os-release, host data in a map. */
 final class TestGuest {
 
     final Path root;
     final LocalGuestFiles files;
-    final RecordingSystemActions actions = new RecordingSystemActions(null);
+    final CannedActions actions = new CannedActions();
     final Map<String, String> hostData = new LinkedHashMap<>();
     String backend = "";
 
@@ -37,6 +38,12 @@ final class TestGuest {
         Path dir = root.resolve("sys/class/net").resolve(name);
         Files.createDirectories(dir.resolve("device"));
         Files.writeString(dir.resolve("address"), mac + "\n");
+        return this;
+    }
+
+    /** What {@code ifconfig -a} prints on this guest (for a guest without sysfs). */
+    TestGuest ifconfig(String output) {
+        actions.stdout.put(IfconfigNicInventory.COMMAND, output);
         return this;
     }
 
@@ -67,7 +74,7 @@ final class TestGuest {
 
     NetworkCommands commands(List<NetworkBackend> backends) {
         NetworkCommands commands = new NetworkCommands(new MapHostData(hostData), files, actions,
-                new SysfsNicInventory(files), config(backend));
+                new GuestNicInventory(files, actions), config(backend));
         backends.forEach(b -> commands.addBackend(b, Map.of()));
         return commands;
     }
@@ -110,6 +117,21 @@ final class TestGuest {
         @Override
         public String backup_folder() {
             return "/var/lib/guest-agent/backup/network";
+        }
+    }
+
+    /** Records every action like the agent's --root mode; some programs print canned output. */
+    static final class CannedActions extends RecordingSystemActions {
+        final Map<List<String>, String> stdout = new LinkedHashMap<>();
+
+        CannedActions() {
+            super(null);
+        }
+
+        @Override
+        public ExecResult run(List<String> command, byte[] input, Duration timeout) throws IOException {
+            super.run(command, input, timeout);
+            return new ExecResult(0, stdout.getOrDefault(command, ""), "");
         }
     }
 
