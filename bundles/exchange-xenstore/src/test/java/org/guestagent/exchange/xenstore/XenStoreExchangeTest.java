@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -354,7 +357,17 @@ class XenStoreExchangeTest {
                 XenStoreSimulator.class.getName(), "--socket", guestSocket.toString(), "--domid", "1",
                 "--dom0-socket", hostSocket.toString(), "--state", state.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("simulator.log").toFile()).start();
-        await("the simulator process listens", x -> Files.exists(hostSocket) && Files.exists(guestSocket)
-                && simulatorProcess.isAlive());
+        // a socket file exists from bind(), a moment before listen(): probe with a real connect
+        await("the simulator process listens", x -> simulatorProcess.isAlive() && accepts(hostSocket)
+                && accepts(guestSocket));
+    }
+
+    private static boolean accepts(Path socket) {
+        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            probe.connect(UnixDomainSocketAddress.of(socket));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 }
