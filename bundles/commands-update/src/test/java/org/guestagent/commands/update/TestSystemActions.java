@@ -19,7 +19,6 @@ final class TestSystemActions implements SystemActions {
 
     @Override
     public ExecResult run(List<String> command, byte[] input, Duration timeout) {
-        commands.add(List.copyOf(command));
         try {
             // the installer's folder lies in the private download folder: note its mode while it exists
             java.nio.file.Path last = java.nio.file.Path.of(command.get(command.size() - 1));
@@ -30,6 +29,7 @@ final class TestSystemActions implements SystemActions {
         } catch (java.io.IOException | java.nio.file.InvalidPathException e) {
             folderMode = null;
         }
+        commands.add(List.copyOf(command)); // last: a test that saw the command may read folderMode
         return answer;
     }
 
