@@ -6,25 +6,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.File;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
-import com.sun.net.httpserver.HttpServer;
 
 import org.guestagent.itests.robustness.AgentRun;
 import org.guestagent.itests.robustness.HostSide;
 import org.guestagent.itests.support.AgentBundles;
+import org.guestagent.itests.support.ArtifactServer;
 import org.guestagent.itests.support.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -43,13 +39,12 @@ class AgentUpdateDistributionTest {
     private static final Duration LIMIT = Duration.ofSeconds(30);
     private static final String SAMPLE = "org.guestagent.sample-commands";
 
-    private final Map<String, byte[]> served = new ConcurrentHashMap<>();
     private final AtomicBoolean sending = new AtomicBoolean(true);
     private Path scratch;
     private Path downloads;
     private HostSide host;
     private AgentRun agent;
-    private HttpServer server;
+    private ArtifactServer server;
     private Thread traffic;
 
     @BeforeEach
@@ -60,20 +55,7 @@ class AgentUpdateDistributionTest {
         agent = AgentRun.copyInto(scratch);
         agent.configure("org.guestagent.commands.update", "temp.dir", downloads.toString());
         agent.configure("org.guestagent.commands.update", "apply.delay.ms", "200");
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/", exchange -> {
-            byte[] body = served.get(exchange.getRequestURI().getPath());
-            if (body == null) {
-                exchange.sendResponseHeaders(404, -1);
-            } else {
-                exchange.sendResponseHeaders(200, body.length);
-                try (OutputStream out = exchange.getResponseBody()) {
-                    out.write(body);
-                }
-            }
-            exchange.close();
-        });
-        server.start();
+        server = new ArtifactServer();
         agent.start(host.guestSocket());
     }
 
@@ -87,7 +69,7 @@ class AgentUpdateDistributionTest {
             agent.close();
         }
         if (server != null) {
-            server.stop(0);
+            server.close();
         }
         if (host != null) {
             host.close();
@@ -185,8 +167,7 @@ class AgentUpdateDistributionTest {
 
     /** Serves the jar and sends agentupdate with bin/guest-agent-client; returns what it printed. */
     private String agentupdate(String path, byte[] jar) throws Exception {
-        served.put(path, jar);
-        String url = "http://127.0.0.1:" + server.getAddress().getPort() + path;
+        String url = server.serve(path, jar);
         Path out = Files.createTempFile(scratch, "client", ".txt");
         ProcessBuilder builder = new ProcessBuilder(agent.home().resolve("bin/guest-agent-client").toString(),
                 "agentupdate", url, UpdateArtifacts.md5(jar))

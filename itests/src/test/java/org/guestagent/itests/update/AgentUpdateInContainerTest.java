@@ -9,8 +9,6 @@ import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
 import static org.ops4j.pax.exam.CoreOptions.options;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,17 +17,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import javax.inject.Inject;
 
-import com.sun.net.httpserver.HttpServer;
 
 import org.guestagent.api.PairingRegistry;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.itests.support.AgentBundles;
+import org.guestagent.itests.support.ArtifactServer;
 import org.guestagent.itests.support.Await;
 import org.guestagent.itests.support.QueueExchange;
 import org.junit.After;
@@ -68,8 +65,7 @@ public class AgentUpdateInContainerTest {
     private ConfigurationAdmin configAdmin;
 
     private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
-    private final Map<String, byte[]> served = new ConcurrentHashMap<>();
-    private HttpServer server;
+    private ArtifactServer server;
     private Path temp;
     private QueueExchange host;
     private QueueExchange bystander;
@@ -95,20 +91,7 @@ public class AgentUpdateInContainerTest {
         configAdmin.getConfiguration(PID, "?").update(settings);
         Await.until("the update manager takes its configuration", () -> managerUses(temp));
 
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/", exchange -> {
-            byte[] body = served.get(exchange.getRequestURI().getPath());
-            if (body == null) {
-                exchange.sendResponseHeaders(404, -1);
-            } else {
-                exchange.sendResponseHeaders(200, body.length);
-                try (OutputStream out = exchange.getResponseBody()) {
-                    out.write(body);
-                }
-            }
-            exchange.close();
-        });
-        server.start();
+        server = new ArtifactServer();
 
         host = connect("update-host");
         bystander = connect("bystander");
@@ -119,7 +102,7 @@ public class AgentUpdateInContainerTest {
     public void tearDown() throws IOException {
         registrations.forEach(ServiceRegistration::unregister);
         registrations.clear();
-        server.stop(0);
+        server.close();
         if (tempIsEmpty()) {
             Files.delete(temp);
         }
@@ -246,8 +229,7 @@ public class AgentUpdateInContainerTest {
     }
 
     private String serve(String path, byte[] data) {
-        served.put(path, data);
-        return "http://127.0.0.1:" + server.getAddress().getPort() + path;
+        return server.serve(path, data);
     }
 
     private QueueExchange connect(String name) throws InterruptedException {
