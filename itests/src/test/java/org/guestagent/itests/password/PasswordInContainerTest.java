@@ -63,7 +63,7 @@ public class PasswordInContainerTest {
 
     @Configuration
     public Option[] config() throws IOException {
-        Path root = Files.createTempDirectory("guest-root");
+        Path root = AgentBundles.scratch("guest-root");
         return options(AgentBundles.foundation(),
                 mavenBundle("net.java.dev.jna", "jna").versionAsInProject(),
                 AgentBundles.ours("bundles/system"),
