@@ -35,8 +35,9 @@ public final class CommandResult {
         return message;
     }
 
+    /** "0", or a letter and "0" as keyinit's "D0"; every numeric code but "0" is a failure. */
     public boolean isSuccess() {
-        return !code.isEmpty() && code.charAt(code.length() - 1) == '0' && !code.startsWith("404") && !code.startsWith("500");
+        return code.equals(OK) || (code.length() == 2 && Character.isLetter(code.charAt(0)) && code.charAt(1) == '0');
     }
 
     @Override
