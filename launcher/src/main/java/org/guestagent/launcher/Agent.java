@@ -5,8 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -16,6 +18,8 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
 import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
 import org.osgi.framework.startlevel.BundleStartLevel;
 import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.framework.wiring.BundleRevision;
@@ -32,6 +36,10 @@ final class Agent {
     /** ConfigAdmin and FileInstall run at or below this level; components start above it. */
     static final int CONFIGURATION_LEVEL = 6;
     private static final long CONFIGURATION_WAIT_MS = 3_000;
+    /** The core answers requests from early in the boot; it holds a missing command until this level is reached. */
+    static final String BOOT_LEVEL_PROPERTY = "guestagent.boot.startlevel";
+    /** The service of the bundles stopped first: no request comes in any more, those in hand are answered. */
+    static final String EXCHANGE_SERVICE = "org.guestagent.api.Exchange";
 
     private final Settings settings;
     private Felix felix;
@@ -71,6 +79,7 @@ final class Agent {
         int finalLevel = Integer.parseInt(String.valueOf(
                 config.getOrDefault(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, Integer.toString(FRAMEWORK_LEVEL))));
         config.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, Integer.toString(Math.min(CONFIGURATION_LEVEL, finalLevel)));
+        config.put(BOOT_LEVEL_PROPERTY, Integer.toString(finalLevel));
         config.putIfAbsent("felix.startlevel.bundle", Integer.toString(DEFAULT_BUNDLE_LEVEL));
         config.put("felix.log.logger", new FelixLogBridge());
         config.put("felix.log.level", Integer.toString(LogSetup.felixLevel(settings.logLevel)));
@@ -183,14 +192,20 @@ final class Agent {
         felix.waitForStop(0);
     }
 
-    /** Stops all bundles in reverse start order; the core answers in-flight requests while it stops. */
+    /**
+     * Stops the bundles of the exchanges first: no request comes in any more, and the dispatchers
+     * answer the requests in hand while the core and every command are still there. Then all
+     * other bundles, in reverse start order.
+     */
     boolean stop(int timeoutSeconds) {
         if (felix == null) {
             return true;
         }
+        long deadline = System.currentTimeMillis() + timeoutSeconds * 1000L;
         try {
+            stopExchanges(deadline);
             felix.stop();
-            FrameworkEvent event = felix.waitForStop(timeoutSeconds * 1000L);
+            FrameworkEvent event = felix.waitForStop(Math.max(1, deadline - System.currentTimeMillis()));
             return event.getType() != FrameworkEvent.WAIT_TIMEDOUT;
         } catch (BundleException e) {
             LOG.log(Level.WARNING, "stopping the framework failed: " + e.getMessage(), e);
@@ -199,6 +214,33 @@ final class Agent {
             Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    /** Stops (transiently: the next boot starts them again) the bundles that offer an exchange, until the deadline at most. */
+    private void stopExchanges(long deadline) throws InterruptedException {
+        BundleContext context = felix.getBundleContext();
+        Set<Bundle> exchanges = new LinkedHashSet<>();
+        try {
+            ServiceReference<?>[] refs = context.getAllServiceReferences(EXCHANGE_SERVICE, null);
+            for (ServiceReference<?> ref : refs == null ? new ServiceReference<?>[0] : refs) {
+                if (ref.getBundle() != null) {
+                    exchanges.add(ref.getBundle());
+                }
+            }
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException(e); // there is no filter
+        }
+        Thread stopper = new Thread(() -> {
+            for (Bundle b : exchanges) {
+                try {
+                    b.stop(Bundle.STOP_TRANSIENT);
+                } catch (BundleException | IllegalStateException e) {
+                    LOG.log(Level.WARNING, "stopping " + name(b) + " failed: " + e.getMessage(), e);
+                }
+            }
+        }, "guest-agent-stop-exchanges");
+        stopper.start();
+        stopper.join(Math.max(1, deadline - System.currentTimeMillis()));
     }
 
     private static boolean isFragment(Bundle b) {

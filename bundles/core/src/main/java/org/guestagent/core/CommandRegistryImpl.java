@@ -20,6 +20,7 @@ import org.guestagent.api.CommandRegistry;
 import org.guestagent.api.CommandResult;
 import org.guestagent.api.CommandSet;
 import org.guestagent.api.NoSuchCommandException;
+import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -41,6 +42,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 public class CommandRegistryImpl implements CommandRegistry {
     private static final System.Logger LOG = System.getLogger(CommandRegistryImpl.class.getName());
     private static final int LOGGED_ARGUMENT_MAX = 200;
+    /** Longest wait for the end of the boot before a missing command is answered 404. */
+    private static final long BOOT_WAIT_MILLIS = 60_000;
 
     @ObjectClassDefinition(name = "Guest agent core")
     public @interface Config {
@@ -52,8 +55,14 @@ public class CommandRegistryImpl implements CommandRegistry {
     private final AtomicInteger workerCount = new AtomicInteger();
     private final ExecutorService workers = Executors.newCachedThreadPool(namedDaemon());
     private volatile long timeoutMillis = TimeUnit.SECONDS.toMillis(120);
+    private BootGate boot;
 
     @Activate
+    void activate(Config config, BundleContext context) {
+        boot = new BootGate(context);
+        configure(config);
+    }
+
     @Modified
     void configure(Config config) {
         timeoutMillis = TimeUnit.SECONDS.toMillis(Math.max(1, config.command_timeout_seconds()));
@@ -61,6 +70,7 @@ public class CommandRegistryImpl implements CommandRegistry {
 
     @Deactivate
     void deactivate() {
+        boot.close();
         workers.shutdownNow();
     }
 
@@ -81,6 +91,7 @@ public class CommandRegistryImpl implements CommandRegistry {
 
     @Override
     public List<CommandInfo> commands() {
+        boot.await(BOOT_WAIT_MILLIS); // the whole list, not the part that has started so far
         return table.winners();
     }
 
@@ -88,6 +99,12 @@ public class CommandRegistryImpl implements CommandRegistry {
     public CommandResult invoke(String name, CommandArgument argument, CommandContext context)
             throws NoSuchCommandException {
         CommandTable.Entry entry = table.winner(name);
+        if (entry == null && !boot.isOver()) {
+            // during the boot its bundle may just not have started yet: ask again once all have
+            LOG.log(Level.DEBUG, "request {0}: ''{1}'' waits for the end of the boot", context.requestId(), name);
+            boot.await(BOOT_WAIT_MILLIS);
+            entry = table.winner(name);
+        }
         if (entry == null) {
             LOG.log(Level.INFO, "request {0}: unknown command ''{1}''", context.requestId(), name);
             throw new NoSuchCommandException(name);

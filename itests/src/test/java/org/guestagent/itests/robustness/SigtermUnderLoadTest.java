@@ -67,16 +67,28 @@ class SigtermUnderLoadTest {
     void requestsAreAnsweredOrLeftUntouchedAndTheNextAgentAnswersTheRest() throws Exception {
         String version = host.call(Json.request("version", "\"agent\""), ANSWER_LIMIT);
         assertTrue(version.startsWith("{\"returncode\":\"0\""), version);
+        String features = host.call(Json.request("features", "\"\""), ANSWER_LIMIT);
+        assertTrue(features.contains("resetnetwork") && features.contains("agentupdate"), features);
         int answersBefore = host.answerCount();
 
-        // Requests and their answers; the unknown commands' answers name their request.
+        // Requests and their answers; the unknown commands' answers name their request. The
+        // "features" requests show that every command is still there while the agent stops, and
+        // already there for requests waiting when the next one starts.
         Map<String, String> bodies = new LinkedHashMap<>();
         Map<String, String> expected = new LinkedHashMap<>();
         for (int n = 0; n < REQUESTS; n++) {
             String id = String.format("%06d", n);
             String name = "missing_" + n;
-            bodies.put(id, n % 2 == 0 ? Json.request("version", "\"agent\"") : Json.request(name, "\"\""));
-            expected.put(id, n % 2 == 0 ? version : Json.answer("404", "No such agent command '" + name + "'"));
+            if (n % 2 == 1) {
+                bodies.put(id, Json.request(name, "\"\""));
+                expected.put(id, Json.answer("404", "No such agent command '" + name + "'"));
+            } else if (n % 4 == 2) {
+                bodies.put(id, Json.request("features", "\"\""));
+                expected.put(id, features);
+            } else {
+                bodies.put(id, Json.request("version", "\"agent\""));
+                expected.put(id, version);
+            }
         }
         List<String> ids = List.copyOf(bodies.keySet());
         // One transaction with pipelined writes: all requests appear at once, a queue to drain.
