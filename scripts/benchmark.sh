@@ -5,6 +5,8 @@
 # Builds nothing: run `mvn -DskipTests package` (or scripts/demo.sh) first. Like scripts/install.sh,
 # it makes the distribution's class data archive (bin/guest-agent --make-cds) before measuring.
 # The numbers also go to benchmarks/latest.json (the previous run is kept as previous.json).
+# BENCHMARK_JAVA_OPTS go to the benchmark's JVM: -Dbenchmark.details.dir=DIR saves where the
+# agent's memory went (smaps, jcmd reports); GUEST_AGENT_JAVA_OPTS go to the agent's, as always.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=0.1.0
@@ -20,5 +22,5 @@ done
 mkdir -p benchmarks
 [ -f benchmarks/latest.json ] && cp benchmarks/latest.json benchmarks/previous.json
 classpath=$(IFS=:; echo "${jars[*]}")
-exec java -XX:+UseSerialGC -Dbenchmark.sample.jar=itests/sample-commands/target/sample-commands-$version.jar \
+exec java -XX:+UseSerialGC ${BENCHMARK_JAVA_OPTS:-} -Dbenchmark.sample.jar=itests/sample-commands/target/sample-commands-$version.jar \
   -cp "$classpath" org.guestagent.benchmark.AgentBenchmark "$dist" benchmarks/latest.json

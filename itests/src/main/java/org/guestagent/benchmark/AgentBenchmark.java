@@ -108,6 +108,7 @@ public final class AgentBenchmark {
     private void measureRunning(AgentProcess agent) throws Exception {
         Thread.sleep(2_000);
         Memory idle = Memory.of(agent.pid());
+        saveDetails(agent.pid(), "idle");
         results.put("rss_idle_mib", idle.rssMiB());
         results.put("pss_idle_mib", idle.pssMiB());
 
@@ -123,6 +124,7 @@ public final class AgentBenchmark {
         results.put("drain_10000_s", drainSeconds);
         results.put("requests_per_s", QUEUED / drainSeconds);
         Memory busy = Memory.of(agent.pid());
+        saveDetails(agent.pid(), "after");
         results.put("rss_after_10000_mib", busy.rssMiB());
         results.put("pss_after_10000_mib", busy.pssMiB());
 
@@ -270,6 +272,25 @@ public final class AgentBenchmark {
         }
         if (simulator != null) {
             simulator.stop();
+        }
+    }
+
+    /**
+     * With -Dbenchmark.details.dir (BENCHMARK_JAVA_OPTS of scripts/benchmark.sh): where the memory
+     * went, for a closer look: the agent's /proc smaps, and jcmd's heap, thread and class reports.
+     * A full GC (the class histogram) comes last, so that it does not change the numbers measured.
+     */
+    private static void saveDetails(long pid, String when) throws IOException, InterruptedException {
+        String dir = System.getProperty("benchmark.details.dir");
+        if (dir == null) {
+            return;
+        }
+        Path out = Files.createDirectories(Path.of(dir));
+        Files.copy(Path.of("/proc/" + pid + "/smaps"), out.resolve(when + ".smaps"), StandardCopyOption.REPLACE_EXISTING);
+        String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+        for (String command : List.of("GC.heap_info", "Thread.print", "VM.metaspace", "GC.class_histogram")) {
+            new ProcessBuilder(jcmd, Long.toString(pid), command).redirectErrorStream(true)
+                    .redirectOutput(out.resolve(when + "." + command).toFile()).start().waitFor();
         }
     }
 
