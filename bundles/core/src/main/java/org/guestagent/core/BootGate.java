@@ -5,30 +5,55 @@ import java.util.concurrent.TimeUnit;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
+import org.osgi.framework.Filter;
 import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.FrameworkListener;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
 import org.osgi.framework.startlevel.FrameworkStartLevel;
+import org.osgi.util.tracker.ServiceTracker;
 
 /**
  * Tells whether the agent's boot is over. The core starts before most command bundles, so that
  * the first requests are answered early; until the framework reaches the start level the launcher
  * names in {@value #BOOT_LEVEL_PROPERTY}, a command that is missing may only not have started yet.
- * Without that property (e.g. in a test container) the boot counts as over at once.
+ * Without that property (e.g. in a test container) the level counts as reached at once.
+ * A bundle that still puts commands in place at boot (agentupdate putting back recorded updates)
+ * registers a service of any class with the property {@value #BOOT_HOLD_PROPERTY} (saying why)
+ * before that level is reached: the boot is over once the level is reached and no hold is left.
  */
 final class BootGate implements FrameworkListener {
     static final String BOOT_LEVEL_PROPERTY = "guestagent.boot.startlevel";
+    static final String BOOT_HOLD_PROPERTY = "guestagent.boot.hold";
 
     private final BundleContext context;
     private final FrameworkStartLevel frameworkLevel;
     private final int bootLevel;
     private final CountDownLatch over = new CountDownLatch(1);
+    private final ServiceTracker<Object, Object> holds;
 
     BootGate(BundleContext context) {
         this.context = context;
         this.frameworkLevel = context.getBundle(Constants.SYSTEM_BUNDLE_LOCATION).adapt(FrameworkStartLevel.class);
         this.bootLevel = parse(context.getProperty(BOOT_LEVEL_PROPERTY));
+        this.holds = new ServiceTracker<>(context, holdFilter(context), null) {
+            @Override
+            public void removedService(ServiceReference<Object> reference, Object service) {
+                super.removedService(reference, service);
+                check();
+            }
+        };
+        holds.open(true);
         context.addFrameworkListener(this);
         check();
+    }
+
+    private static Filter holdFilter(BundleContext context) {
+        try {
+            return context.createFilter("(" + BOOT_HOLD_PROPERTY + "=*)");
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException(e); // a constant filter
+        }
     }
 
     private static int parse(String level) {
@@ -47,7 +72,8 @@ final class BootGate implements FrameworkListener {
     }
 
     private void check() {
-        if (bootLevel <= 0 || frameworkLevel == null || frameworkLevel.getStartLevel() >= bootLevel) {
+        boolean levelReached = bootLevel <= 0 || frameworkLevel == null || frameworkLevel.getStartLevel() >= bootLevel;
+        if (levelReached && holds.isEmpty()) {
             over.countDown();
         }
     }
@@ -67,6 +93,7 @@ final class BootGate implements FrameworkListener {
     }
 
     void close() {
+        holds.close();
         try {
             context.removeFrameworkListener(this);
         } catch (IllegalStateException e) {

@@ -141,11 +141,15 @@ class AgentUpdateDistributionTest {
         System.out.println("AgentUpdateDistributionTest: " + sent.size() + " requests during the update, "
                 + absent + " answered 404 while sample_hello was being replaced");
 
-        // Installed updates survive a restart of the agent.
+        // Installed updates survive a restart of the agent: a request already waiting when it
+        // starts is answered by the updated bundle, not 404 while the update is being put back.
         Integer exit = agent.terminate();
         assertNotNull(exit, "the agent stops on SIGTERM\n" + agent.diagnostics());
+        String waiting = host.send("after-restart", Json.request("sample_hello", "\"\""));
         agent.start(host.guestSocket());
-        awaitSampleHello(Json.answer("0", UpdateArtifacts.NEW_ANSWER));
+        assertTrue(host.awaitAnswered(List.of(waiting), LIMIT), "no answer after the restart\n" + agent.diagnostics());
+        assertEquals(List.of(Json.answer("0", UpdateArtifacts.NEW_ANSWER)), host.answersOf(waiting), agent.diagnostics());
+        assertEquals(Json.answer("0", UpdateArtifacts.NEW_ANSWER), sampleHello());
     }
 
     private String sampleHello() throws Exception {

@@ -6,11 +6,14 @@ import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.Dictionary;
 import java.util.Enumeration;
 import java.util.HashSet;
+import java.util.Hashtable;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +30,8 @@ import org.guestagent.commands.update.Downloader.Download;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -44,6 +49,8 @@ public class UpdateManager {
     private static final System.Logger LOG = System.getLogger(UpdateManager.class.getName());
     /** One update at a time, also across a replacement of this bundle's component. */
     private static final Object APPLYING = new Object();
+    /** While set on a service, the core holds requests for commands it does not know yet (see the core's BootGate). */
+    private static final String BOOT_HOLD = "guestagent.boot.hold";
 
     private final Bundle self;
     private final UpdateSettings settings;
@@ -107,8 +114,10 @@ public class UpdateManager {
     }
 
     /**
-     * Puts back, shortly after activation, the recorded update bundles that the framework lacks or
-     * has in a lower version (a newer installed version, e.g. from a new distribution, wins).
+     * Puts back, right after activation (in a thread of its own: not in the framework's start-level
+     * thread), the recorded update bundles that the framework lacks or has in a lower version (a
+     * newer installed version, e.g. from a new distribution, wins). Until they are back, a boot
+     * hold keeps the core from answering 404 for a command they bring.
      */
     void reapplyRecorded() {
         List<Step> steps = new ArrayList<>();
@@ -128,12 +137,63 @@ public class UpdateManager {
             return;
         }
         Path work = privateFolder();
-        later(() -> {
-            synchronized (APPLYING) {
-                preloadOwnClasses();
-                LOG.log(System.Logger.Level.INFO, "Recorded updates put back: " + updater.apply(steps, work));
+        ServiceRegistration<?> hold = holdBoot();
+        inBackground(() -> {
+            try {
+                awaitBootLevel();
+                synchronized (APPLYING) {
+                    preloadOwnClasses();
+                    LOG.log(System.Logger.Level.INFO, "Recorded updates put back: " + updater.apply(steps, work));
+                }
+            } finally {
+                release(hold);
             }
-        }, work);
+        }, work, Duration.ZERO);
+    }
+
+    /**
+     * Waits (bounded) until the framework has started every bundle of the boot (the level the
+     * launcher names in guestagent.boot.startlevel): updating bundles while it still starts others
+     * would race with it.
+     */
+    private void awaitBootLevel() {
+        BundleContext context = self.getBundleContext();
+        String level = context == null ? null : context.getProperty("guestagent.boot.startlevel");
+        if (level == null) {
+            return;
+        }
+        FrameworkStartLevel framework = context.getBundle(Constants.SYSTEM_BUNDLE_LOCATION).adapt(FrameworkStartLevel.class);
+        long deadline = System.nanoTime() + settings.frameworkTimeout().toNanos();
+        try {
+            while (framework.getStartLevel() < Integer.parseInt(level.trim()) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+        } catch (NumberFormatException e) {
+            // no usable level: go on
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private ServiceRegistration<?> holdBoot() {
+        BundleContext context = self.getBundleContext();
+        if (context == null) {
+            return null;
+        }
+        Dictionary<String, Object> properties = new Hashtable<>();
+        properties.put(BOOT_HOLD, "agentupdate: putting back recorded updates");
+        return context.registerService(Object.class, new Object(), properties);
+    }
+
+    private static void release(ServiceRegistration<?> hold) {
+        if (hold == null) {
+            return;
+        }
+        try {
+            hold.unregister();
+        } catch (IllegalStateException e) {
+            // already gone with this bundle, when an update replaced it
+        }
     }
 
     /** Text for the shell: installed update bundles and the history, newest first. */
@@ -282,9 +342,13 @@ public class UpdateManager {
 
     /** Runs the task on its own thread after the configured delay, then removes the work folder. */
     private void later(Runnable task, Path work) {
+        inBackground(task, work, settings.applyDelay());
+    }
+
+    private void inBackground(Runnable task, Path work, Duration delay) {
         Thread thread = new Thread(() -> {
             try {
-                Thread.sleep(settings.applyDelay().toMillis());
+                Thread.sleep(delay.toMillis());
                 task.run();
             } catch (InterruptedException e) {
                 LOG.log(System.Logger.Level.WARNING, "A pending update was interrupted and not applied");
