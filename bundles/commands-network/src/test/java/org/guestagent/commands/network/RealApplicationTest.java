@@ -116,6 +116,62 @@ class RealApplicationTest {
         return addresses;
     }
 
+    /**
+     * A guest on DHCP: ifup ran dhclient with a pid file under /run. The Debian plan's dhclient
+     * steps, run in the namespace, stop it (ifdown with the new, static stanza would not). The NIC
+     * has a name of its own, so the pid file cannot be one of the host's.
+     */
+    @Test
+    void debianPlanStopsTheDhcpClientOfTheOldConfiguration() throws Exception {
+        Host.assumeRootWith("ip", "dhclient");
+        String nic = "gadh" + ProcessHandle.current().pid() % 100_000;
+        Path pidFile = Path.of("/run/dhclient." + nic + ".pid");
+        String ns = "ga-test-" + ProcessHandle.current().pid() + "-" + NAMESPACES.incrementAndGet();
+        ExecResult add = Host.run("ip", "netns", "add", ns);
+        assumeTrue(add.ok(), "cannot create a network namespace here: " + add.stderr().strip());
+        long dhclient = -1;
+        try {
+            Host.ok("ip", "-n", ns, "link", "add", nic, "type", "veth", "peer", "name", "gapeer0");
+            Host.ok("ip", "-n", ns, "link", "set", nic, "up");
+            // as ifupdown starts it for "inet dhcp" (-nw: in the background at once, as after a lease)
+            Host.ok("ip", "netns", "exec", ns, "dhclient", "-4", "-nw", "-pf", pidFile.toString(),
+                    "-lf", root.resolve("leases").toString(), nic);
+            long written = System.nanoTime() + 5_000_000_000L; // the daemon writes it once it has forked
+            while (!(Files.exists(pidFile) && !Files.readString(pidFile).isBlank()) && System.nanoTime() < written) {
+                Thread.sleep(20);
+            }
+            dhclient = Long.parseLong(Files.readString(pidFile).strip());
+            assertTrue(running(dhclient), "dhclient runs before the plan");
+
+            for (java.util.List<String> stop : org.guestagent.commands.network.backends.DebianInterfacesBackend.stopDhcpClients(nic)) {
+                java.util.List<String> inNamespace = new java.util.ArrayList<>(java.util.List.of("ip", "netns", "exec", ns));
+                inNamespace.addAll(stop);
+                Host.run(inNamespace.toArray(String[]::new));
+            }
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (running(dhclient) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(!running(dhclient), "dhclient " + dhclient + " still runs after the plan's dhclient steps");
+        } finally {
+            if (dhclient > 0 && running(dhclient)) {
+                ProcessHandle.of(dhclient).ifPresent(ProcessHandle::destroyForcibly);
+            }
+            Files.deleteIfExists(pidFile);
+            Host.run("ip", "netns", "del", ns);
+        }
+    }
+
+    /** Alive and not a zombie (a stopped daemon waits to be reaped by init for a moment). */
+    private static boolean running(long pid) throws IOException {
+        Path stat = Path.of("/proc/" + pid + "/stat");
+        if (!Files.exists(stat)) {
+            return false;
+        }
+        String text = Files.readString(stat);
+        return !text.substring(text.lastIndexOf(')') + 2).startsWith("Z");
+    }
+
     @Test
     void hostnameIsSetByTheAgentInsideAUtsNamespace() throws IOException {
         Host.assumeRootWith("unshare", "hostname");

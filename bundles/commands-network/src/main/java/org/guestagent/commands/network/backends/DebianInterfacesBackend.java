@@ -36,10 +36,21 @@ public class DebianInterfacesBackend implements NetworkBackend {
     public void plan(NetworkConfig config, OsRelease os, GuestFiles files, NetworkPlan plan) {
         plan.write(INTERFACES, render(config));
         for (NetInterface nic : config.interfaces()) {
+            // A guest that was on DHCP keeps its dhclient (ifdown reads the new, static stanza and
+            // leaves it running), which would put its lease back: stop it by the pid file ifup gave it.
+            for (List<String> stop : stopDhcpClients(nic.name())) {
+                plan.tryRun(stop.toArray(String[]::new));
+            }
             plan.tryRun("ifdown", "--force", nic.name());
             plan.tryRun("ip", "addr", "flush", "dev", nic.name());
             plan.run("ifup", nic.name());
         }
+    }
+
+    /** Stops the dhclient processes ifupdown starts for "inet dhcp" and "inet6 dhcp" (no lease release). */
+    public static List<List<String>> stopDhcpClients(String nic) {
+        return List.of(List.of("dhclient", "-x", "-pf", "/run/dhclient." + nic + ".pid", nic),
+                List.of("dhclient", "-6", "-x", "-pf", "/run/dhclient6." + nic + ".pid", nic));
     }
 
     /** The whole interfaces file. */
