@@ -52,6 +52,10 @@ echo "installed the guest agent in $prefix"
 "$prefix/bin/guest-agent" --make-cds || true
 
 [ "$service" = yes ] || exit 0
+if [ -d /etc/logrotate.d ]; then
+    cp "$dist/scripts/guest-agent.logrotate" /etc/logrotate.d/guest-agent
+    echo "installed /etc/logrotate.d/guest-agent"
+fi
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
     sed "s#/opt/guest-agent#$prefix#g" "$dist/scripts/guest-agent.service" > /etc/systemd/system/guest-agent.service
     systemctl daemon-reload
