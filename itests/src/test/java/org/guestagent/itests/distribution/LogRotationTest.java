@@ -11,9 +11,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.guestagent.itests.robustness.AgentOnHost;
 import org.guestagent.itests.robustness.AgentRun;
 import org.guestagent.itests.robustness.HostSide;
-import org.guestagent.itests.support.AgentBundles;
 import org.guestagent.itests.support.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -28,26 +28,25 @@ import org.junit.jupiter.api.Timeout;
 class LogRotationTest {
     private static final Duration LIMIT = Duration.ofSeconds(30);
 
+    private AgentOnHost run;
     private HostSide host;
     private AgentRun agent;
 
     @AfterEach
     void stop() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        if (host != null) {
-            host.close();
+        if (run != null) {
+            run.close();
         }
     }
 
     @Test
     void shippedRotationKeepsTheRunningAgentLogging() throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/sbin/logrotate")), "needs logrotate (see scripts/install-test-deps.sh)");
-        Path scratch = AgentBundles.scratch("logrotate");
-        host = HostSide.start(scratch, false);
-        agent = AgentRun.copyInto(scratch);
-        agent.start(host.guestSocket());
+        run = AgentOnHost.prepare("logrotate");
+        host = run.host();
+        agent = run.agent();
+        run.startAgent();
+        Path scratch = agent.root().getParent();
         Path log = agent.logFile();
 
         String before = answered(Json.request("version", "\"agent\""));

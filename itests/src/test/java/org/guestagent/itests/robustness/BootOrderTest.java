@@ -3,14 +3,12 @@ package org.guestagent.itests.robustness;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import org.guestagent.itests.support.AgentBundles;
 import org.guestagent.itests.support.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,23 +26,21 @@ import org.junit.jupiter.api.Timeout;
 class BootOrderTest {
     private static final Duration ANSWER_LIMIT = Duration.ofSeconds(60);
 
+    private AgentOnHost run;
     private HostSide host;
     private AgentRun agent;
 
     @BeforeEach
-    void start() throws Exception {
-        Path scratch = AgentBundles.scratch("boot-order");
-        host = HostSide.start(scratch, false);
-        agent = AgentRun.copyInto(scratch);
+    void prepare() throws Exception {
+        run = AgentOnHost.prepare("boot-order");
+        host = run.host();
+        agent = run.agent();
     }
 
     @AfterEach
     void stop() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        if (host != null) {
-            host.close();
+        if (run != null) {
+            run.close();
         }
     }
 
@@ -55,7 +51,7 @@ class BootOrderTest {
         String keyinit = host.send("b", Json.request("keyinit", "\"12345678901234567890\""));
         String unknown = host.send("c", Json.request("no_such_command", "\"\""));
         String version = host.send("d", Json.request("version", "\"agent\""));
-        agent.start(host.guestSocket());
+        run.startAgent();
 
         List<String> ids = List.of(features, keyinit, unknown, version);
         assertTrue(host.awaitAnswered(ids, ANSWER_LIMIT), () -> "not all answered\n" + agent.diagnostics());

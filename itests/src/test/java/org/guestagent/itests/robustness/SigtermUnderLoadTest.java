@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -20,7 +19,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import org.guestagent.itests.support.AgentBundles;
 import org.guestagent.itests.support.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,24 +40,22 @@ class SigtermUnderLoadTest {
     /** The JVM's status after SIGTERM with shutdown hooks run (128 + 15), or 0 for a clean return. */
     private static final Set<Integer> CLEAN_EXITS = Set.of(0, 143);
 
+    private AgentOnHost run;
     private HostSide host;
     private AgentRun agent;
 
     @BeforeEach
     void start() throws Exception {
-        Path scratch = AgentBundles.scratch("sigterm");
-        host = HostSide.start(scratch, false);
-        agent = AgentRun.copyInto(scratch);
-        agent.start(host.guestSocket());
+        run = AgentOnHost.prepare("sigterm");
+        host = run.host();
+        agent = run.agent();
+        run.startAgent();
     }
 
     @AfterEach
     void stop() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        if (host != null) {
-            host.close();
+        if (run != null) {
+            run.close();
         }
     }
 
