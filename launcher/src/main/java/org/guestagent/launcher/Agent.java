@@ -5,21 +5,26 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Hashtable;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import org.apache.felix.framework.Felix;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleEvent;
 import org.osgi.framework.BundleException;
+import org.osgi.framework.BundleListener;
 import org.osgi.framework.Constants;
 import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.framework.startlevel.BundleStartLevel;
 import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.framework.wiring.BundleRevision;
@@ -36,6 +41,10 @@ final class Agent {
     /** ConfigAdmin and FileInstall run at or below this level; components start above it. */
     static final int CONFIGURATION_LEVEL = 6;
     private static final long CONFIGURATION_WAIT_MS = 3_000;
+    /** Longest wait for FileInstall to start the bundles found in deploy/ at the start. */
+    private static final long DEPLOY_WAIT_MS = 5_000;
+    /** A service with this property delays the end of the boot for the core (see the core's BootGate). */
+    static final String BOOT_HOLD_PROPERTY = "guestagent.boot.hold";
     /** The core answers requests from early in the boot; it holds a missing command until this level is reached. */
     static final String BOOT_LEVEL_PROPERTY = "guestagent.boot.startlevel";
     /** The service of the bundles stopped first: no request comes in any more, those in hand are answered. */
@@ -101,9 +110,12 @@ final class Agent {
             installed.add(bundle);
             LOG.fine(() -> "installed " + item.url() + " at level " + item.startLevel());
         }
-        felix.start();
-        awaitConfigurations(context);
-        raiseStartLevel(finalLevel);
+        try (DeployedAtBoot deployed = DeployedAtBoot.watch(context, settings.deployDir)) {
+            felix.start();
+            awaitConfigurations(context);
+            raiseStartLevel(finalLevel);
+            deployed.awaitStarted();
+        }
         reportNotStarted(installed);
     }
 
@@ -149,6 +161,93 @@ final class Agent {
             return 0;
         } finally {
             context.ungetService(ref);
+        }
+    }
+
+    /**
+     * The bundles waiting in deploy/ at the start. FileInstall installs them in its own thread,
+     * maybe only after the last start level: until they are up, a boot hold keeps the core from
+     * answering 404 for their commands (the pipeline answers all others meanwhile). An
+     * asynchronous listener hears of a start only after the synchronous ones (SCR, and through it
+     * the core's registry) are through with it.
+     */
+    private static final class DeployedAtBoot implements AutoCloseable, BundleListener {
+        private final BundleContext context;
+        private final Path folder;
+        private final List<Path> jars;
+        private final Set<Long> started = ConcurrentHashMap.newKeySet();
+        private ServiceRegistration<?> hold;
+
+        private DeployedAtBoot(BundleContext context, Path folder, List<Path> jars) {
+            this.context = context;
+            this.folder = folder;
+            this.jars = jars;
+        }
+
+        static DeployedAtBoot watch(BundleContext context, Path folder) throws IOException {
+            List<Path> jars = List.of();
+            if (Files.isDirectory(folder)) {
+                try (var files = Files.list(folder)) {
+                    jars = files.filter(f -> f.getFileName().toString().endsWith(".jar") && Files.isRegularFile(f))
+                            .map(f -> f.toAbsolutePath().normalize()).toList();
+                }
+            }
+            DeployedAtBoot deployed = new DeployedAtBoot(context, folder, jars);
+            if (!jars.isEmpty()) {
+                context.addBundleListener(deployed);
+                deployed.hold = context.registerService(Object.class.getName(), new Object(), new Hashtable<>(
+                        Map.of(BOOT_HOLD_PROPERTY, "deploy/: " + jars.size() + " bundles being installed")));
+            }
+            return deployed;
+        }
+
+        @Override
+        public void bundleChanged(BundleEvent event) {
+            if (event.getType() == BundleEvent.STARTED) {
+                started.add(event.getBundle().getBundleId());
+            }
+        }
+
+        /** Waits (bounded) until FileInstall has installed and started a bundle from each jar. */
+        void awaitStarted() {
+            long deadline = System.currentTimeMillis() + DEPLOY_WAIT_MS;
+            List<Path> waiting = new ArrayList<>(jars);
+            while (!waiting.isEmpty()) {
+                waiting.removeIf(this::isStarted);
+                if (waiting.isEmpty() || System.currentTimeMillis() > deadline) {
+                    break;
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+            if (!waiting.isEmpty()) {
+                LOG.warning("not started from " + folder + " after " + DEPLOY_WAIT_MS + " ms: "
+                        + waiting.stream().map(p -> p.getFileName().toString()).toList() + "; going on");
+            }
+        }
+
+        private boolean isStarted(Path jar) {
+            String uri = jar.toUri().toString();
+            for (Bundle b : context.getBundles()) {
+                String location = b.getLocation();
+                if (location.equals(uri) || location.endsWith(jar.toString())) {
+                    return isFragment(b) ? b.getState() == Bundle.RESOLVED
+                            : b.getState() == Bundle.ACTIVE && started.contains(b.getBundleId());
+                }
+            }
+            return false;
+        }
+
+        @Override
+        public void close() {
+            if (hold != null) {
+                hold.unregister();
+                context.removeBundleListener(this);
+            }
         }
     }
 

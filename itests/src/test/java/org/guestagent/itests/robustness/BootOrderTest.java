@@ -3,12 +3,14 @@ package org.guestagent.itests.robustness;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.guestagent.itests.support.AgentBundles;
 import org.guestagent.itests.support.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -69,6 +71,19 @@ class BootOrderTest {
 
         // After the boot, the same list comes at once.
         assertEquals(listed, host.call(Json.request("features", "\"\""), ANSWER_LIMIT));
+    }
+
+    /** A vendor bundle left in deploy/ (e.g. across a reboot) answers from the start too. */
+    @Test
+    void commandOfABundleWaitingInDeployIsAnsweredFromTheStart() throws Exception {
+        Files.copy(AgentBundles.jar("itests/sample-commands").toPath(), agent.home().resolve("deploy/sample-commands.jar"));
+        String hello = host.send("a", Json.request("sample_hello", "\"\""));
+        String features = host.send("b", Json.request("features", "\"\""));
+        run.startAgent();
+
+        assertTrue(host.awaitAnswered(List.of(hello, features), ANSWER_LIMIT), () -> "not all answered\n" + agent.diagnostics());
+        assertEquals(Json.answer("0", "hello from vendor"), only(hello));
+        assertTrue(only(features).contains("sample_hello"), only(features));
     }
 
     private String only(String id) {
