@@ -43,9 +43,9 @@ final class Agent {
     private static final long CONFIGURATION_WAIT_MS = 3_000;
     /** Longest wait for FileInstall to start the bundles found in deploy/ at the start. */
     private static final long DEPLOY_WAIT_MS = 5_000;
-    /** A service with this property delays the end of the boot for the core (see the core's BootGate). */
+    /** CommandRegistry.BOOT_HOLD_PROPERTY: a service with it delays the end of the boot. */
     static final String BOOT_HOLD_PROPERTY = "guestagent.boot.hold";
-    /** The core answers requests from early in the boot; it holds a missing command until this level is reached. */
+    /** CommandRegistry.BOOT_START_LEVEL_PROPERTY (the launcher has no API bundle on its class path). */
     static final String BOOT_LEVEL_PROPERTY = "guestagent.boot.startlevel";
     /** The service of the bundles stopped first: no request comes in any more, those in hand are answered. */
     static final String EXCHANGE_SERVICE = "org.guestagent.api.Exchange";

@@ -3,6 +3,7 @@ package org.guestagent.core;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import org.guestagent.api.CommandRegistry;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.Filter;
@@ -14,17 +15,12 @@ import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.util.tracker.ServiceTracker;
 
 /**
- * Tells whether the agent's boot is over. The core starts before most command bundles, so that
- * the first requests are answered early; until the framework reaches the start level the launcher
- * names in {@value #BOOT_LEVEL_PROPERTY}, a command that is missing may only not have started yet.
- * Without that property (e.g. in a test container) the level counts as reached at once.
- * A bundle that still puts commands in place at boot (agentupdate putting back recorded updates)
- * registers a service of any class with the property {@value #BOOT_HOLD_PROPERTY} (saying why)
- * before that level is reached: the boot is over once the level is reached and no hold is left.
+ * Tells whether the agent's boot is over: the framework has reached the level named by
+ * {@link CommandRegistry#BOOT_START_LEVEL_PROPERTY} (at once without it, e.g. in a test
+ * container) and no service with {@link CommandRegistry#BOOT_HOLD_PROPERTY} is left. The core
+ * starts before most command bundles, so until then a missing command may only not have started yet.
  */
 final class BootGate implements FrameworkListener {
-    static final String BOOT_LEVEL_PROPERTY = "guestagent.boot.startlevel";
-    static final String BOOT_HOLD_PROPERTY = "guestagent.boot.hold";
 
     private final BundleContext context;
     private final FrameworkStartLevel frameworkLevel;
@@ -35,7 +31,7 @@ final class BootGate implements FrameworkListener {
     BootGate(BundleContext context) {
         this.context = context;
         this.frameworkLevel = context.getBundle(Constants.SYSTEM_BUNDLE_LOCATION).adapt(FrameworkStartLevel.class);
-        this.bootLevel = parse(context.getProperty(BOOT_LEVEL_PROPERTY));
+        this.bootLevel = parse(context.getProperty(CommandRegistry.BOOT_START_LEVEL_PROPERTY));
         this.holds = new ServiceTracker<>(context, holdFilter(context), null) {
             @Override
             public void removedService(ServiceReference<Object> reference, Object service) {
@@ -50,7 +46,7 @@ final class BootGate implements FrameworkListener {
 
     private static Filter holdFilter(BundleContext context) {
         try {
-            return context.createFilter("(" + BOOT_HOLD_PROPERTY + "=*)");
+            return context.createFilter("(" + CommandRegistry.BOOT_HOLD_PROPERTY + "=*)");
         } catch (InvalidSyntaxException e) {
             throw new IllegalStateException(e); // a constant filter
         }

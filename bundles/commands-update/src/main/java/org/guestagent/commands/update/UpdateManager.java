@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 import org.guestagent.api.CommandException;
+import org.guestagent.api.CommandRegistry;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.api.system.SystemActions;
 import org.guestagent.commands.update.BundleJars.BundleId;
@@ -49,8 +50,6 @@ public class UpdateManager {
     private static final System.Logger LOG = System.getLogger(UpdateManager.class.getName());
     /** One update at a time, also across a replacement of this bundle's component. */
     private static final Object APPLYING = new Object();
-    /** While set on a service, the core holds requests for commands it does not know yet (see the core's BootGate). */
-    private static final String BOOT_HOLD = "guestagent.boot.hold";
 
     private final Bundle self;
     private final UpdateSettings settings;
@@ -152,24 +151,25 @@ public class UpdateManager {
     }
 
     /**
-     * Waits (bounded) until the framework has started every bundle of the boot (the level the
-     * launcher names in guestagent.boot.startlevel): updating bundles while it still starts others
-     * would race with it.
+     * Waits (bounded) until the framework has started every bundle of the boot (the level named
+     * by {@link CommandRegistry#BOOT_START_LEVEL_PROPERTY}): updating bundles while it still
+     * starts others would race with it.
      */
     private void awaitBootLevel() {
         BundleContext context = self.getBundleContext();
-        String level = context == null ? null : context.getProperty("guestagent.boot.startlevel");
-        if (level == null) {
-            return;
+        String property = context == null ? null : context.getProperty(CommandRegistry.BOOT_START_LEVEL_PROPERTY);
+        int bootLevel;
+        try {
+            bootLevel = property == null ? 0 : Integer.parseInt(property.trim());
+        } catch (NumberFormatException e) {
+            return; // no usable level: go on
         }
         FrameworkStartLevel framework = context.getBundle(Constants.SYSTEM_BUNDLE_LOCATION).adapt(FrameworkStartLevel.class);
         long deadline = System.nanoTime() + settings.frameworkTimeout().toNanos();
         try {
-            while (framework.getStartLevel() < Integer.parseInt(level.trim()) && System.nanoTime() < deadline) {
+            while (framework.getStartLevel() < bootLevel && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
-        } catch (NumberFormatException e) {
-            // no usable level: go on
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -181,7 +181,7 @@ public class UpdateManager {
             return null;
         }
         Dictionary<String, Object> properties = new Hashtable<>();
-        properties.put(BOOT_HOLD, "agentupdate: putting back recorded updates");
+        properties.put(CommandRegistry.BOOT_HOLD_PROPERTY, "agentupdate: putting back recorded updates");
         return context.registerService(Object.class, new Object(), properties);
     }
 
