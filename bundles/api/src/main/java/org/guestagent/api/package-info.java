@@ -3,7 +3,7 @@
  * parsers decode a protocol, command sets carry the commands.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.guestagent.api;
 
 import org.osgi.annotation.bundle.Export;

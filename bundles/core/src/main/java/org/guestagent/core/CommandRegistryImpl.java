@@ -3,7 +3,14 @@ package org.guestagent.core;
 import java.lang.System.Logger.Level;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -12,6 +19,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 
 import org.guestagent.api.CommandArgument;
 import org.guestagent.api.CommandContext;
@@ -36,41 +45,57 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 /**
  * Tracks every {@link CommandSet} service and runs commands by name. A command runs on a worker
  * thread so that one that never returns is answered with a 500 after the configured limit.
+ * <p>
+ * A request waits (at most the command timeout) while the {@link RequestGate} is closed: during
+ * the boot, while a hold is registered, or while a bundle is being started, stopped, updated or
+ * refreshed, so that no command answers from a half-wired state (a network command whose backends
+ * have not started yet, a built-in whose vendor override is still being installed). Only the early
+ * commands, which need nothing that starts late, are answered at once.
  */
 @Component(service = CommandRegistry.class, configurationPid = "org.guestagent.core")
 @Designate(ocd = CommandRegistryImpl.Config.class)
 public class CommandRegistryImpl implements CommandRegistry {
     private static final System.Logger LOG = System.getLogger(CommandRegistryImpl.class.getName());
     private static final int LOGGED_ARGUMENT_MAX = 200;
-    /** Longest wait for the end of the boot before a missing command is answered 404. */
+    /** Longest wait of {@link #commands()} for the end of the boot. */
     private static final long BOOT_WAIT_MILLIS = 60_000;
 
     @ObjectClassDefinition(name = "Guest agent core")
     public @interface Config {
-        @AttributeDefinition(description = "Seconds a command may run before it is answered with a 500")
+        @AttributeDefinition(description = "Seconds a command may run before it is answered with a 500; "
+                + "also the longest wait of a request for the end of the boot or of a bundle update")
         int command_timeout_seconds() default 120;
+
+        @AttributeDefinition(description = "Commands answered at once, also during the boot and while bundles "
+                + "are updated: only commands that use nothing but what starts with the core (version and "
+                + "features are in the core's start level; features waits for the boot itself)")
+        String[] early_commands() default { "version", "features" };
     }
 
     private final CommandTable table = new CommandTable();
     private final AtomicInteger workerCount = new AtomicInteger();
     private final ExecutorService workers = Executors.newCachedThreadPool(namedDaemon());
+    private final AtomicLong runIds = new AtomicLong();
+    private final Map<Long, Run> runs = new ConcurrentHashMap<>();
     private volatile long timeoutMillis = TimeUnit.SECONDS.toMillis(120);
-    private BootGate boot;
+    private volatile Set<String> early = Set.of("version", "features");
+    private RequestGate gate;
 
     @Activate
     void activate(Config config, BundleContext context) {
-        boot = new BootGate(context);
+        gate = new RequestGate(context);
         configure(config);
     }
 
     @Modified
     void configure(Config config) {
         timeoutMillis = TimeUnit.SECONDS.toMillis(Math.max(1, config.command_timeout_seconds()));
+        early = Set.of(config.early_commands() == null ? new String[0] : config.early_commands());
     }
 
     @Deactivate
     void deactivate() {
-        boot.close();
+        gate.close();
         workers.shutdownNow();
     }
 
@@ -91,50 +116,102 @@ public class CommandRegistryImpl implements CommandRegistry {
 
     @Override
     public List<CommandInfo> commands() {
-        boot.await(BOOT_WAIT_MILLIS); // the whole list, not the part that has started so far
+        gate.awaitBoot(BOOT_WAIT_MILLIS); // the whole list, not the part that has started so far
         return table.winners();
+    }
+
+    @Override
+    public List<CommandRun> runs() {
+        return runs.values().stream().map(Run::view)
+                .sorted(Comparator.comparing(CommandRun::since)).toList();
     }
 
     @Override
     public CommandResult invoke(String name, CommandArgument argument, CommandContext context)
             throws NoSuchCommandException {
-        CommandTable.Entry entry = table.winner(name);
-        if (entry == null && !boot.isOver()) {
-            // during the boot its bundle may just not have started yet: ask again once all have
-            LOG.log(Level.DEBUG, "request {0}: ''{1}'' waits for the end of the boot", context.requestId(), name);
-            boot.await(BOOT_WAIT_MILLIS);
-            entry = table.winner(name);
-        }
-        if (entry == null) {
-            LOG.log(Level.INFO, "request {0}: unknown command ''{1}''", context.requestId(), name);
-            throw new NoSuchCommandException(name);
-        }
-        LOG.log(Level.INFO, "request {0}: {1}({2})", context.requestId(), name,
-                entry.secret() ? "<redacted>" : shorten(String.valueOf(argument)));
-        CommandResult result;
-        try {
-            result = runWithLimit(entry, argument, context);
-        } catch (CommandException e) {
-            LOG.log(Level.INFO, "request {0}: {1} failed: {2}", context.requestId(), name, e.getMessage());
-            throw e;
-        }
-        LOG.log(Level.DEBUG, "request {0}: {1} answered {2}", context.requestId(), name, result.code());
-        return result;
+        return invoke(name, argument, context, () -> false);
     }
 
-    private CommandResult runWithLimit(CommandTable.Entry entry, CommandArgument argument, CommandContext context) {
-        Future<Object> call = workers.submit(() -> call(entry.method(), entry.target(), argument, context));
+    /**
+     * Runs the command; a request that must wait for the gate stops waiting once {@code pairStopping}
+     * says its pair is being stopped, since a stopping pair answers the request in hand first.
+     */
+    CommandResult invoke(String name, CommandArgument argument, CommandContext context, BooleanSupplier pairStopping)
+            throws NoSuchCommandException {
+        Run run = new Run(runIds.incrementAndGet(), name, context.requestId());
+        runs.put(run.id, run);
+        try {
+            if (!early.contains(name)) {
+                awaitGate(run, pairStopping);
+            }
+            CommandTable.Entry entry = table.winner(name);
+            if (entry == null) {
+                LOG.log(Level.INFO, "request {0}: unknown command ''{1}''", context.requestId(), name);
+                throw new NoSuchCommandException(name);
+            }
+            LOG.log(Level.INFO, "request {0}: {1}({2})", context.requestId(), name,
+                    entry.secret() ? "<redacted>" : shorten(String.valueOf(argument)));
+            CommandResult result;
+            try {
+                result = runWithLimit(run, entry, argument, context);
+            } catch (CommandException e) {
+                LOG.log(Level.INFO, "request {0}: {1} failed: {2}", context.requestId(), name, e.getMessage());
+                throw e;
+            }
+            LOG.log(Level.DEBUG, "request {0}: {1} answered {2}", context.requestId(), name, result.code());
+            return result;
+        } finally {
+            if (!run.hanging()) {
+                runs.remove(run.id);
+            }
+        }
+    }
+
+    private void awaitGate(Run run, BooleanSupplier pairStopping) {
+        String blocker = gate.blocker();
+        if (blocker == null) {
+            return;
+        }
+        run.waiting();
+        LOG.log(Level.DEBUG, "request {0}: ''{1}'' waits for {2}", run.requestId, run.command, blocker);
+        if (gate.awaitOpen(timeoutMillis, pairStopping)) {
+            return;
+        }
+        if (pairStopping.getAsBoolean()) {
+            LOG.log(Level.INFO, "request {0}: ''{1}'' runs now: its pair is being stopped", run.requestId, run.command);
+        } else {
+            LOG.log(Level.WARNING, "request {0}: ''{1}'' runs although it waited {2} s for {3}", run.requestId,
+                    run.command, TimeUnit.MILLISECONDS.toSeconds(timeoutMillis), gate.blocker());
+        }
+    }
+
+    private CommandResult runWithLimit(Run run, CommandTable.Entry entry, CommandArgument argument, CommandContext context) {
+        RequestSession session = new RequestSession(context.session(), context.requestId());
+        CommandContext ownContext = CommandContext.of(context.requestId(), session);
+        Future<Object> call = workers.submit(() -> {
+            run.started(Thread.currentThread());
+            try {
+                return call(entry.method(), entry.target(), argument, ownContext);
+            } catch (Exception | Error e) {
+                run.ended(e);
+                throw e;
+            } finally {
+                run.ended(null);
+            }
+        });
         Object returned;
         try {
             returned = call.get(timeoutMillis, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            call.cancel(true);
+            abandon(run, call, session);
             throw new CommandException("Command '" + entry.name() + "' did not finish within "
                     + TimeUnit.MILLISECONDS.toSeconds(timeoutMillis) + " seconds");
         } catch (InterruptedException e) {
-            call.cancel(true);
+            abandon(run, call, session);
             Thread.currentThread().interrupt();
             throw new CommandException("Command '" + entry.name() + "' was interrupted");
+        } catch (CancellationException e) {
+            throw new CommandException("Command '" + entry.name() + "' was stopped");
         } catch (ExecutionException e) {
             throw asCommandException(entry, e.getCause());
         }
@@ -145,6 +222,22 @@ public class CommandRegistryImpl implements CommandRegistry {
             return CommandResult.ok(s);
         }
         throw new CommandException("Command '" + entry.name() + "' returned no result");
+    }
+
+    /**
+     * Gives up on a command that passed its timeout: interrupts its thread and takes back its
+     * access to the pair's session, so that its pair can go on at once with the next request and a
+     * late end cannot change what the next requests rely on (a late keyinit must not replace the key
+     * of the keyinit the host sent after it). If the thread does not end, it is listed as hanging.
+     */
+    private void abandon(Run run, Future<Object> call, RequestSession session) {
+        session.revoke();
+        call.cancel(true);
+        if (run.abandon()) {
+            LOG.log(Level.WARNING, "request {0}: ''{1}'' passed its timeout and was interrupted; its thread {2} "
+                    + "has not ended yet ({3} command(s) hanging)", run.requestId, run.command, run.threadName(),
+                    runs.values().stream().filter(Run::hanging).count());
+        }
     }
 
     private static Object call(Method method, Object target, CommandArgument argument, CommandContext context)
@@ -180,6 +273,76 @@ public class CommandRegistryImpl implements CommandRegistry {
 
     private static String shorten(String text) {
         return text.length() <= LOGGED_ARGUMENT_MAX ? text : text.substring(0, LOGGED_ARGUMENT_MAX) + "...";
+    }
+
+    /** One request in the registry: waiting for the gate, running, or left hanging after its timeout. */
+    private final class Run {
+        final long id;
+        final String command;
+        final String requestId;
+        private RunState state = RunState.RUNNING;
+        private Instant since = Instant.now();
+        private String thread = Thread.currentThread().getName();
+        private boolean ended;
+        private boolean abandoned;
+
+        Run(long id, String command, String requestId) {
+            this.id = id;
+            this.command = command;
+            this.requestId = requestId;
+        }
+
+        synchronized void waiting() {
+            state = RunState.WAITING;
+            since = Instant.now();
+        }
+
+        synchronized void started(Thread worker) {
+            state = RunState.RUNNING;
+            since = Instant.now();
+            thread = worker.getName();
+        }
+
+        /** Marks the end of the command's thread; a hanging one leaves the list and says so. */
+        void ended(Throwable failure) {
+            Instant hangingSince;
+            synchronized (this) {
+                if (ended) {
+                    return;
+                }
+                ended = true;
+                hangingSince = abandoned ? since : null;
+            }
+            if (hangingSince != null) {
+                runs.remove(id);
+                LOG.log(Level.INFO, "request {0}: ''{1}'' ended {2} s after its timeout{3}", requestId, command,
+                        Duration.between(hangingSince, Instant.now()).toSeconds(),
+                        failure == null ? "" : " (" + failure.getClass().getSimpleName() + ")");
+            }
+        }
+
+        /** True when the command's thread had not ended: it is now listed as hanging. */
+        synchronized boolean abandon() {
+            if (ended) {
+                return false;
+            }
+            abandoned = true;
+            state = RunState.HANGING;
+            since = Instant.now();
+            return true;
+        }
+
+        synchronized boolean hanging() {
+            return abandoned && !ended;
+        }
+
+        synchronized String threadName() {
+            return thread;
+        }
+
+        synchronized CommandRun view() {
+            return new CommandRun(command, requestId, state, since, thread);
+        }
     }
 
     private ThreadFactory namedDaemon() {

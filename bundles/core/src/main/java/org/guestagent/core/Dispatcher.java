@@ -4,6 +4,7 @@ import java.lang.System.Logger.Level;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 
 import org.guestagent.api.CommandArgument;
 import org.guestagent.api.CommandContext;
@@ -122,7 +123,7 @@ final class Dispatcher implements Runnable {
 
     private void serve(RawRequest request) {
         lastRequest = Instant.now();
-        Outcome outcome = new Outcome(invoker);
+        Outcome outcome = new Outcome(invoker, () -> !running);
         byte[] answer;
         try {
             answer = parser.handle(request, outcome, session);
@@ -153,19 +154,26 @@ final class Dispatcher implements Runnable {
         }
     }
 
-    /** Watches one request's command call, so the pair can count failures. */
+    /**
+     * Watches one request's command call, so the pair can count failures; tells the core's registry
+     * when the pair is being stopped, so that a request held at its gate is answered at once.
+     */
     private static final class Outcome implements CommandInvoker {
         private final CommandInvoker delegate;
+        private final BooleanSupplier stopping;
         private boolean succeeded;
 
-        Outcome(CommandInvoker delegate) {
+        Outcome(CommandInvoker delegate, BooleanSupplier stopping) {
             this.delegate = delegate;
+            this.stopping = stopping;
         }
 
         @Override
         public CommandResult invoke(String name, CommandArgument argument, CommandContext context)
                 throws NoSuchCommandException {
-            CommandResult result = delegate.invoke(name, argument, context);
+            CommandResult result = delegate instanceof CommandRegistryImpl registry
+                    ? registry.invoke(name, argument, context, stopping)
+                    : delegate.invoke(name, argument, context);
             succeeded = result.isSuccess();
             return result;
         }

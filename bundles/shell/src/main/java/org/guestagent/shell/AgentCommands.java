@@ -3,6 +3,8 @@ package org.guestagent.shell;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.felix.service.command.CommandSession;
@@ -21,14 +23,15 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 
 /**
- * Gogo commands to look into a running agent: {@code agent:commands}, {@code agent:pairs} and
- * {@code agent:call <name> [<argument>]}. The registries are optional so the commands can say
+ * Gogo commands to look into a running agent: {@code agent:commands}, {@code agent:pairs},
+ * {@code agent:runs} and {@code agent:call <name> [<argument>]}. The registries are optional so the commands can say
  * plainly when the core is not running.
  */
 @Component(service = AgentCommands.class, property = {
         "osgi.command.scope=agent",
         "osgi.command.function=commands",
         "osgi.command.function=pairs",
+        "osgi.command.function=runs",
         "osgi.command.function=call" })
 public class AgentCommands {
     private static final String SESSION_KEY = "agent.session";
@@ -67,6 +70,22 @@ public class AgentCommands {
                     last == null ? "-" : TIME.format(last));
         }
         return table.toString();
+    }
+
+    @Descriptor("lists the requests waiting or running now and the commands left hanging after their timeout")
+    public String runs() {
+        CommandRegistry registry = commandRegistry;
+        if (registry == null) {
+            return "The command registry is not running (is the core bundle started?).";
+        }
+        List<CommandRegistry.CommandRun> runs = registry.runs();
+        Table table = new Table("COMMAND", "REQUEST", "STATE", "SINCE", "THREAD");
+        for (CommandRegistry.CommandRun run : runs) {
+            table.row(run.command(), run.requestId(), run.state().name().toLowerCase(Locale.ROOT), TIME.format(run.since()),
+                    run.thread());
+        }
+        long hanging = runs.stream().filter(r -> r.state() == CommandRegistry.RunState.HANGING).count();
+        return table.toString() + hanging + " hanging\n";
     }
 
     @Descriptor("runs an agent command without an argument")

@@ -28,6 +28,12 @@ class AgentCommandsTest {
         }
 
         @Override
+        public List<CommandRun> runs() {
+            return List.of(new CommandRun("keyinit", "r-1", RunState.HANGING, Instant.EPOCH, "agent-command-1"),
+                    new CommandRun("resetnetwork", "r-2", RunState.WAITING, Instant.EPOCH, "agent-dispatcher-x"));
+        }
+
+        @Override
         public CommandResult invoke(String name, CommandArgument argument, CommandContext context) throws NoSuchCommandException {
             contexts.add(context);
             return switch (name) {
@@ -59,6 +65,15 @@ class AgentCommandsTest {
                 features      org.guestagent.commands-misc    0
                 sample_hello  org.guestagent.sample-commands  10
                 """, table);
+    }
+
+    @Test
+    void listsRunsAndCountsTheHangingOnes() throws Exception {
+        String table = commands(registry, null).runs();
+        assertTrue(table.startsWith("COMMAND       REQUEST  STATE    SINCE"), table);
+        assertTrue(table.contains("keyinit       r-1      hanging"), table);
+        assertTrue(table.contains("resetnetwork  r-2      waiting"), table);
+        assertTrue(table.endsWith("1 hanging\n"), table);
     }
 
     @Test

@@ -65,16 +65,17 @@ public class PasswordCommands implements CommandSet {
     // secret: the host's public key is no secret, but no key of the exchange belongs in a log
     @Command(value = "keyinit", secret = true)
     public CommandResult keyinit(CommandArgument argument, CommandContext context) {
-        KeyExchange exchange = keyExchange(context);
         BigInteger hostKey;
         try {
             hostKey = DiffieHellman.parsePublicKey(hostKeyText(argument));
         } catch (IllegalArgumentException e) {
-            exchange.replace(null); // a failed keyinit also ends the previous exchange's key
+            keyExchange(context).replace(null); // a failed keyinit also ends the previous exchange's key
             throw new CommandException("Invalid keyinit: " + e.getMessage());
         }
         DiffieHellman agent = DiffieHellman.generate(random);
-        exchange.replace(new PasswordCipher(agent.sharedSecret(hostKey)));
+        // the session is asked only now: a keyinit that passed its timeout (the host got a 500 and may
+        // have sent another) can no longer change it, and so never replaces the key of a later keyinit
+        keyExchange(context).replace(new PasswordCipher(agent.sharedSecret(hostKey)));
         LOG.log(System.Logger.Level.DEBUG, "Key agreed for request " + context.requestId() + " on " + context.session().name());
         return new CommandResult("D0", agent.publicKey().toString());
     }

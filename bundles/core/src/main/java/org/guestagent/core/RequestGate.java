@@ -1,0 +1,283 @@
+package org.guestagent.core;
+
+import java.lang.System.Logger.Level;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import org.guestagent.api.CommandRegistry;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleEvent;
+import org.osgi.framework.Constants;
+import org.osgi.framework.Filter;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.FrameworkListener;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.SynchronousBundleListener;
+import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.framework.startlevel.FrameworkStartLevel;
+import org.osgi.framework.wiring.BundleRevision;
+import org.osgi.util.tracker.ServiceTracker;
+
+/**
+ * Tells whether a request may run now, so that no command runs before, or while, the services
+ * it uses are put in place.
+ * <ul>
+ * <li>The boot: over once the framework has reached the level named by
+ * {@link CommandRegistry#BOOT_START_LEVEL_PROPERTY} (at once without it, e.g. in a test container)
+ * and no service with {@link CommandRegistry#BOOT_HOLD_PROPERTY} is left.</li>
+ * <li>After the boot: such a hold service, and any bundle in transition: starting, stopping, or
+ * stopped by an update or a refresh that will start it again. A transition that makes no progress
+ * for {@link #TRANSITION_LIMIT_MILLIS} (a bundle that failed or hangs) no longer counts.</li>
+ * </ul>
+ */
+final class RequestGate implements SynchronousBundleListener, FrameworkListener {
+    private static final System.Logger LOG = System.getLogger(RequestGate.class.getName());
+    /** Longest time a bundle counts as in transition after its last event. */
+    static final long TRANSITION_LIMIT_MILLIS = 30_000;
+    /** How often a waiting request looks again whether its pair is being stopped. */
+    private static final long RECHECK_MILLIS = 100;
+
+    /** A bundle on its way between two stable states, and when it last moved. */
+    private record Transition(String bundle, long lastEventNanos) {
+    }
+
+    private final BundleContext context;
+    private final long ownBundle;
+    private final Bundle framework;
+    private final FrameworkStartLevel frameworkLevel;
+    private final int bootLevel;
+    private final ServiceTracker<Object, Object> holds;
+    private final Map<Long, Transition> transitions = new HashMap<>();
+    private boolean bootOver;
+    private boolean closed;
+
+    RequestGate(BundleContext context) {
+        this.context = context;
+        this.ownBundle = context.getBundle().getBundleId();
+        this.framework = context.getBundle(Constants.SYSTEM_BUNDLE_LOCATION);
+        this.frameworkLevel = framework.adapt(FrameworkStartLevel.class);
+        this.bootLevel = parse(context.getProperty(CommandRegistry.BOOT_START_LEVEL_PROPERTY));
+        this.holds = new ServiceTracker<>(context, holdFilter(context), null) {
+            @Override
+            public Object addingService(ServiceReference<Object> reference) {
+                Object service = super.addingService(reference);
+                changed();
+                return service;
+            }
+
+            @Override
+            public void removedService(ServiceReference<Object> reference, Object service) {
+                super.removedService(reference, service);
+                changed();
+            }
+        };
+        holds.open(true);
+        context.addFrameworkListener(this);
+        context.addBundleListener(this);
+        changed();
+    }
+
+    private static Filter holdFilter(BundleContext context) {
+        try {
+            return context.createFilter("(" + CommandRegistry.BOOT_HOLD_PROPERTY + "=*)");
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException(e); // a constant filter
+        }
+    }
+
+    private static int parse(String level) {
+        try {
+            return level == null ? 0 : Integer.parseInt(level.trim());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    @Override
+    public void frameworkEvent(FrameworkEvent event) {
+        switch (event.getType()) {
+            case FrameworkEvent.ERROR -> {
+                // a bundle that failed to start (e.g. after an update or a refresh) will not come by itself
+                if (event.getBundle() != null) {
+                    settled(event.getBundle().getBundleId());
+                }
+            }
+            case FrameworkEvent.PACKAGES_REFRESHED -> settleAllButMoving();
+            default -> changed();
+        }
+    }
+
+    @Override
+    public void bundleChanged(BundleEvent event) {
+        Bundle bundle = event.getBundle();
+        if (bundle.getBundleId() == ownBundle || bundle.getBundleId() == 0) {
+            return; // our own stop ends the gate; the framework's stop is not a transition to wait for
+        }
+        boolean moving = switch (event.getType()) {
+            case BundleEvent.STARTING -> !lazy(bundle);
+            case BundleEvent.STOPPING -> true;
+            case BundleEvent.STARTED, BundleEvent.UNINSTALLED, BundleEvent.LAZY_ACTIVATION -> false;
+            default -> willStartAgain(bundle); // stopped, unresolved, updated, resolved, installed
+        };
+        if (moving) {
+            synchronized (this) {
+                transitions.put(bundle.getBundleId(), new Transition(bundle.getSymbolicName() + " " + bundle.getVersion(),
+                        System.nanoTime()));
+            }
+        } else {
+            settled(bundle.getBundleId());
+        }
+    }
+
+    /** True for a bundle that is started (persistently) but not active: an update or a refresh will start it again. */
+    private boolean willStartAgain(Bundle bundle) {
+        try {
+            if (bundle.getState() == Bundle.UNINSTALLED || bundle.getState() == Bundle.ACTIVE) {
+                return false;
+            }
+            BundleRevision revision = bundle.adapt(BundleRevision.class);
+            if (revision != null && (revision.getTypes() & BundleRevision.TYPE_FRAGMENT) != 0) {
+                return false;
+            }
+            BundleStartLevel level = bundle.adapt(BundleStartLevel.class);
+            return level != null && level.isPersistentlyStarted()
+                    && (frameworkLevel == null || level.getStartLevel() <= frameworkLevel.getStartLevel());
+        } catch (IllegalStateException e) {
+            return false; // uninstalled meanwhile
+        }
+    }
+
+    private static boolean lazy(Bundle bundle) {
+        try {
+            BundleStartLevel level = bundle.adapt(BundleStartLevel.class);
+            return level != null && level.isActivationPolicyUsed()
+                    && bundle.getHeaders("").get(Constants.BUNDLE_ACTIVATIONPOLICY) != null;
+        } catch (IllegalStateException e) {
+            return false;
+        }
+    }
+
+    private synchronized void settled(long bundleId) {
+        if (transitions.remove(bundleId) != null) {
+            notifyAll();
+        }
+    }
+
+    /** After a refresh the framework has started again what it could; what is not moving now has failed. */
+    private void settleAllButMoving() {
+        synchronized (this) {
+            transitions.keySet().removeIf(id -> {
+                Bundle bundle = context.getBundle(id);
+                return bundle == null || (bundle.getState() & (Bundle.STARTING | Bundle.STOPPING)) == 0;
+            });
+            notifyAll();
+        }
+    }
+
+    private synchronized void changed() {
+        if (!bootOver) {
+            boolean levelReached = bootLevel <= 0 || frameworkLevel == null || frameworkLevel.getStartLevel() >= bootLevel;
+            bootOver = levelReached && holds.isEmpty();
+        }
+        notifyAll();
+    }
+
+    /** True once the boot is over (it stays over). */
+    synchronized boolean bootOver() {
+        return bootOver || closed;
+    }
+
+    /** True when a request may run now: the boot is over, no hold is registered, no bundle is in transition. */
+    synchronized boolean isOpen() {
+        return blocker() == null;
+    }
+
+    /** What requests wait for now, for log lines; null when nothing. */
+    synchronized String blocker() {
+        if (closed || framework.getState() == Bundle.STOPPING) {
+            return null;
+        }
+        if (!bootOver) {
+            return "the end of the boot";
+        }
+        ServiceReference<Object>[] held = holds.getServiceReferences();
+        if (held != null && held.length > 0) {
+            return "the hold '" + held[0].getProperty(CommandRegistry.BOOT_HOLD_PROPERTY) + "'";
+        }
+        long now = System.nanoTime();
+        for (var it = transitions.values().iterator(); it.hasNext();) {
+            Transition transition = it.next();
+            if (now - transition.lastEventNanos() > TimeUnit.MILLISECONDS.toNanos(TRANSITION_LIMIT_MILLIS)) {
+                LOG.log(Level.WARNING, "Bundle {0} has not settled within {1} s; requests no longer wait for it",
+                        transition.bundle(), TimeUnit.MILLISECONDS.toSeconds(TRANSITION_LIMIT_MILLIS));
+                it.remove();
+            } else {
+                return "bundle " + transition.bundle() + " to settle";
+            }
+        }
+        return null;
+    }
+
+    /** Waits (bounded) for the end of the boot; true once it is over. */
+    synchronized boolean awaitBoot(long millis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        try {
+            while (!bootOver()) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    return false;
+                }
+                wait(Math.min(left, RECHECK_MILLIS));
+                changed(); // a level reached without an event we listen to
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return bootOver();
+        }
+    }
+
+    /**
+     * Waits until a request may run, at most the given time, and no longer once {@code giveUp}
+     * says so (its pair is being stopped and must answer the request in hand).
+     *
+     * @return true when requests may run now
+     */
+    synchronized boolean awaitOpen(long millis, BooleanSupplier giveUp) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        try {
+            while (!isOpen()) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0 || giveUp.getAsBoolean()) {
+                    return false;
+                }
+                wait(Math.min(left, RECHECK_MILLIS));
+                if (!bootOver) {
+                    changed();
+                }
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return isOpen();
+        }
+    }
+
+    void close() {
+        holds.close();
+        try {
+            context.removeBundleListener(this);
+            context.removeFrameworkListener(this);
+        } catch (IllegalStateException e) {
+            // the bundle is already stopping: its listeners go with it
+        }
+        synchronized (this) {
+            closed = true; // nobody waits for a gate that is not watched any more
+            notifyAll();
+        }
+    }
+}
