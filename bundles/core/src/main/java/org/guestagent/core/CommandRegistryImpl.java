@@ -173,7 +173,7 @@ public class CommandRegistryImpl implements CommandRegistry {
             return;
         }
         run.waiting();
-        LOG.log(Level.DEBUG, "request {0}: ''{1}'' waits for {2}", run.requestId, run.command, blocker);
+        LOG.log(Level.INFO, "request {0}: ''{1}'' waits for {2}", run.requestId, run.command, blocker);
         if (gate.awaitOpen(timeoutMillis, pairStopping)) {
             return;
         }
