@@ -11,10 +11,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 import org.guestagent.api.system.SystemActions;
 import org.guestagent.api.system.SystemActions.ExecResult;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 class SystemActionsTest {
@@ -59,6 +62,69 @@ class SystemActionsTest {
         IOException e = assertThrows(IOException.class,
                 () -> actions.run(List.of("sleep", "60"), null, Duration.ofMillis(200)));
         assertTrue(e.getMessage().contains("did not finish"), e.getMessage());
+    }
+
+    /** A background child holds the output open after its parent has ended: the action returns all the same. */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void realRunEndsWhenAChildLeftInTheGroupKeepsTheOutputOpenAndKillsThatChild() throws Exception {
+        Path pid = root.resolve("child.pid");
+        SystemActions actions = new RealSystemActions(() -> null);
+        ExecResult result = actions.run(List.of("sh", "-c", "sleep 600 & echo $! > " + pid + "; echo started"), null,
+                Duration.ofSeconds(30));
+        assertEquals(new ExecResult(0, "started\n", ""), result);
+        assertEnds(readPid(pid));
+    }
+
+    /** A child that left the program's group (a proper daemon) is not killed, only no longer read from. */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void realRunLeavesADaemonInItsOwnSessionRunning() throws Exception {
+        Path pid = root.resolve("daemon.pid");
+        SystemActions actions = new RealSystemActions(() -> null);
+        ExecResult result = actions.run(List.of("sh", "-c", "setsid sleep 600 & echo $! > " + pid + "; echo started"),
+                null, Duration.ofSeconds(30));
+        ProcessHandle daemon = ProcessHandle.of(readPid(pid)).orElseThrow();
+        try {
+            assertEquals(new ExecResult(0, "started\n", ""), result);
+            assertTrue(daemon.isAlive(), "the daemon was killed");
+        } finally {
+            daemon.destroyForcibly();
+        }
+    }
+
+    /** On a timeout the whole group goes, also a grandchild whose parent has exited (no longer a descendant). */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void realRunKillsTheWholeGroupOfAProgramThatOverrunsItsTimeout() throws Exception {
+        Path pid = root.resolve("orphan.pid");
+        SystemActions actions = new RealSystemActions(() -> null);
+        IOException e = assertThrows(IOException.class, () -> actions.run(List.of("sh", "-c",
+                "(sleep 600 & echo $! > " + pid + ".tmp; mv " + pid + ".tmp " + pid + "); sleep 600"), null,
+                Duration.ofSeconds(2)));
+        assertTrue(e.getMessage().contains("did not finish"), e.getMessage());
+        assertEnds(readPid(pid));
+    }
+
+    private static long readPid(Path file) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!Files.exists(file) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        return Long.parseLong(Files.readString(file).strip());
+    }
+
+    private static void assertEnds(long pid) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        Optional<ProcessHandle> left = ProcessHandle.of(pid);
+        try {
+            assertFalse(left.map(ProcessHandle::isAlive).orElse(false), "process " + pid + " still runs");
+        } finally {
+            left.ifPresent(ProcessHandle::destroyForcibly);
+        }
     }
 
     @Test
