@@ -10,6 +10,7 @@ import org.guestagent.api.CommandRegistry;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
+import org.osgi.framework.BundleListener;
 import org.osgi.framework.Constants;
 import org.osgi.framework.Filter;
 import org.osgi.framework.FrameworkEvent;
@@ -52,6 +53,15 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
     private final int bootLevel;
     private final ServiceTracker<Object, Object> holds;
     private final Map<Long, Transition> transitions = new HashMap<>();
+    /**
+     * Hears of a start only after every synchronous listener is through with it, SCR among them,
+     * which registers the bundle's components (and so binds them where they are used) right then.
+     */
+    private final BundleListener started = event -> {
+        if (event.getType() == BundleEvent.STARTED && event.getBundle().getState() == Bundle.ACTIVE) {
+            settled(event.getBundle().getBundleId());
+        }
+    };
     private boolean bootOver;
     private boolean closed;
 
@@ -78,6 +88,7 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
         holds.open(true);
         context.addFrameworkListener(this);
         context.addBundleListener(this);
+        context.addBundleListener(started);
         changed();
     }
 
@@ -117,10 +128,13 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
         if (bundle.getBundleId() == ownBundle || bundle.getBundleId() == 0) {
             return; // our own stop ends the gate; the framework's stop is not a transition to wait for
         }
+        if (event.getType() == BundleEvent.STARTED) {
+            return; // settled by the asynchronous listener, after SCR has put the bundle's components in place
+        }
         boolean moving = switch (event.getType()) {
             case BundleEvent.STARTING -> !lazy(bundle);
             case BundleEvent.STOPPING -> true;
-            case BundleEvent.STARTED, BundleEvent.UNINSTALLED, BundleEvent.LAZY_ACTIVATION -> false;
+            case BundleEvent.UNINSTALLED, BundleEvent.LAZY_ACTIVATION -> false;
             default -> willStartAgain(bundle); // stopped, unresolved, updated, resolved, installed
         };
         if (moving) {
@@ -271,6 +285,7 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
         holds.close();
         try {
             context.removeBundleListener(this);
+            context.removeBundleListener(started);
             context.removeFrameworkListener(this);
         } catch (IllegalStateException e) {
             // the bundle is already stopping: its listeners go with it

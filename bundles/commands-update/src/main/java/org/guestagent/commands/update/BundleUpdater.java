@@ -7,15 +7,19 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Dictionary;
+import java.util.Hashtable;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.guestagent.api.CommandException;
+import org.guestagent.api.CommandRegistry;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.framework.Version;
 import org.osgi.framework.wiring.FrameworkWiring;
 
@@ -72,6 +76,32 @@ final class BundleUpdater {
      * {@code <name>-<version>.jar}. On failure everything is undone and a CommandException names the bundle.
      */
     List<Change> apply(List<Step> steps, Path saveFolder) {
+        ServiceRegistration<?> hold = hold(steps);
+        try {
+            return applyHeld(steps, saveFolder);
+        } finally {
+            try {
+                hold.unregister();
+            } catch (IllegalStateException e) {
+                // already gone: the framework is stopping
+            }
+        }
+    }
+
+    /**
+     * A hold for the core: between the update of one bundle and the refresh that rewires the others,
+     * the agent is half-wired (a backend still bound to the package of a replaced bundle), so requests
+     * wait until the update is through. Registered through the system bundle, so it outlives the
+     * replacement of this bundle itself.
+     */
+    private ServiceRegistration<?> hold(List<Step> steps) {
+        Dictionary<String, Object> properties = new Hashtable<>();
+        properties.put(CommandRegistry.BOOT_HOLD_PROPERTY,
+                "agentupdate: replacing " + steps.stream().map(Step::symbolicName).toList());
+        return system.registerService(Object.class, new Object(), properties);
+    }
+
+    private List<Change> applyHeld(List<Step> steps, Path saveFolder) {
         List<Undo> undos = new ArrayList<>();
         List<Change> changes = new ArrayList<>();
         String current = null;
