@@ -145,6 +145,10 @@ public class CommandRegistryImpl implements CommandRegistry {
                 awaitGate(run, pairStopping);
             }
             CommandTable.Entry entry = table.winner(name);
+            if (entry == null && !gate.bootOver()) {
+                awaitGate(run, pairStopping); // an early command whose bundle has not started yet
+                entry = table.winner(name);
+            }
             if (entry == null) {
                 LOG.log(Level.INFO, "request {0}: unknown command ''{1}''", context.requestId(), name);
                 throw new NoSuchCommandException(name);

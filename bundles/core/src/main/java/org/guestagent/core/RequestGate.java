@@ -1,7 +1,9 @@
 package org.guestagent.core;
 
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -89,6 +91,7 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
         context.addFrameworkListener(this);
         context.addBundleListener(this);
         context.addBundleListener(started);
+        findTransitions();
         changed();
     }
 
@@ -138,10 +141,7 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
             default -> willStartAgain(bundle); // stopped, unresolved, updated, resolved, installed
         };
         if (moving) {
-            synchronized (this) {
-                transitions.put(bundle.getBundleId(), new Transition(bundle.getSymbolicName() + " " + bundle.getVersion(),
-                        System.nanoTime()));
-            }
+            moving(bundle);
         } else {
             settled(bundle.getBundleId());
         }
@@ -183,13 +183,32 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
 
     /** After a refresh the framework has started again what it could; what is not moving now has failed. */
     private void settleAllButMoving() {
+        List<Long> ids;
         synchronized (this) {
-            transitions.keySet().removeIf(id -> {
-                Bundle bundle = context.getBundle(id);
-                return bundle == null || (bundle.getState() & (Bundle.STARTING | Bundle.STOPPING)) == 0;
-            });
-            notifyAll();
+            ids = new ArrayList<>(transitions.keySet());
         }
+        for (long id : ids) { // asked outside our lock: the framework takes locks of its own
+            Bundle bundle = context.getBundle(id);
+            if (bundle == null || (bundle.getState() & (Bundle.STARTING | Bundle.STOPPING)) == 0) {
+                settled(id);
+            }
+        }
+    }
+
+    /** Bundles already on their way when the gate opens (the core started again amid a refresh). */
+    private void findTransitions() {
+        for (Bundle bundle : context.getBundles()) {
+            long id = bundle.getBundleId();
+            if (id != ownBundle && id != 0 && ((bundle.getState() & (Bundle.STARTING | Bundle.STOPPING)) != 0
+                    && !lazy(bundle) || willStartAgain(bundle))) {
+                moving(bundle);
+            }
+        }
+    }
+
+    private synchronized void moving(Bundle bundle) {
+        transitions.put(bundle.getBundleId(), new Transition(bundle.getSymbolicName() + " " + bundle.getVersion(),
+                System.nanoTime()));
     }
 
     private synchronized void changed() {
