@@ -8,17 +8,24 @@ cd "$(dirname "$0")/.."
 top=$PWD
 if [ -z "${DEMO_SKIP_BUILD:-}" ]; then
   echo "== building (mvn package, tests skipped; scripts/test-all.sh runs them)"
-  mvn -B -q -ntp -DskipTests package
+  # Debian's Maven prints colour resets even in batch mode: strip them.
+  mvn -B -q -ntp -Dstyle.color=never -DskipTests package 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
 fi
 dist=$top/launcher/target/guest-agent
 demo=${DEMO_DIR:-$top/scratch/demo}
 root=$demo/root
 pidfile=$root/run/guest-agent/guest-agent.pid
 
-if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-  echo "== stopping the previous demo agent (pid $(cat "$pidfile"))"
-  kill "$(cat "$pidfile")"
-  for _ in $(seq 50); do kill -0 "$(cat "$pidfile" 2>/dev/null || echo 0)" 2>/dev/null || break; sleep 0.2; done
+old=$(cat "$pidfile" 2>/dev/null || true)
+if [[ "$old" =~ ^[0-9]+$ ]] && kill -0 "$old" 2>/dev/null; then
+  echo "== stopping the previous demo agent (pid $old)"
+  kill "$old"
+  # wait for that process alone (at most 10 s), not for the pid file
+  for _ in $(seq 100); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$old" 2>/dev/null; then
+    echo "== the previous agent (pid $old) did not stop within 10 s; killing it"
+    kill -9 "$old" 2>/dev/null || true
+  fi
 fi
 
 echo "== a scratch guest at $root"

@@ -50,11 +50,21 @@ final class Agent {
     /** The service of the bundles stopped first: no request comes in any more, those in hand are answered. */
     static final String EXCHANGE_SERVICE = "org.guestagent.api.Exchange";
 
+    /** Gogo's shell options; without --nointeractive its console reads the terminal. */
+    static final String GOSH_ARGS = "gosh.args";
+
     private final Settings settings;
+    private final boolean console;
     private Felix felix;
 
     Agent(Settings settings) {
+        this(settings, false);
+    }
+
+    /** {@code console}: open Gogo's console on the terminal (--foreground --console). */
+    Agent(Settings settings, boolean console) {
         this.settings = settings;
+        this.console = console;
     }
 
     /** The bundle jars of the configured features, checked to exist, in install order. */
@@ -90,6 +100,9 @@ final class Agent {
         config.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, Integer.toString(Math.min(CONFIGURATION_LEVEL, finalLevel)));
         config.put(BOOT_LEVEL_PROPERTY, Integer.toString(finalLevel));
         config.putIfAbsent("felix.startlevel.bundle", Integer.toString(DEFAULT_BUNDLE_LEVEL));
+        if (console) {
+            config.put(GOSH_ARGS, String.valueOf(config.getOrDefault(GOSH_ARGS, "")).replace("--nointeractive", "").strip());
+        }
         config.put("felix.log.logger", new FelixLogBridge());
         config.put("felix.log.level", Integer.toString(LogSetup.felixLevel(settings.logLevel)));
         felix = new Felix(config);
@@ -318,6 +331,9 @@ final class Agent {
     /** Stops (transiently: the next boot starts them again) the bundles that offer an exchange, until the deadline at most. */
     private void stopExchanges(long deadline) throws InterruptedException {
         BundleContext context = felix.getBundleContext();
+        if (context == null) {
+            return; // the framework has already stopped (e.g. "stop 0" in the console)
+        }
         Set<Bundle> exchanges = new LinkedHashSet<>();
         try {
             ServiceReference<?>[] refs = context.getAllServiceReferences(EXCHANGE_SERVICE, null);

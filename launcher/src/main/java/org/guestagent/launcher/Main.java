@@ -51,7 +51,7 @@ public final class Main {
         try {
             Settings settings = new Settings(options, home(), isSuperUser());
             if (options.shell) {
-                return ShellClient.run(settings.socket);
+                return ShellClient.run(settings.socket, options.shellCommand);
             }
             return runAgent(options, settings);
         } catch (UsageException e) {
@@ -76,7 +76,7 @@ public final class Main {
         log.info("guest-agent " + version() + " starting, pid " + pid + ", features " + String.join(",", features)
                 + ", root " + settings.root + ", config " + settings.configDir);
 
-        Agent agent = new Agent(settings);
+        Agent agent = new Agent(settings, features.contains("console"));
         Thread hook = new Thread(() -> shutdown(agent, settings, pid, log), "guest-agent-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         long began = System.nanoTime();

@@ -9,7 +9,8 @@ import java.util.Locale;
 final class Options {
     static final String USAGE = """
             Usage: guest-agent [OPTIONS]
-                   guest-agent shell [--root DIR] [--config DIR] [--socket FILE]
+                   guest-agent shell [--root DIR] [--config DIR] [--socket FILE] [-c COMMAND]
+                   bin/guest-agent --make-cds
 
             Runs the Unix guest agent. Without --foreground it detaches and returns once the agent is up.
 
@@ -25,11 +26,13 @@ final class Options {
               --help              show this help
               --version           show the agent's version
 
-            Subcommands:
-              shell               talk to the running agent's shell over its local socket (root only);
-                                  type commands such as agent:commands, agent:pairs, agent:call version
-              --make-cds          (bin/guest-agent only) make the class data archive lib/guest-agent.jsa
-                                  that shortens every later start; scripts/install.sh runs it
+            The shell subcommand talks to the running agent's Gogo shell over its local socket (root
+            only): type commands such as agent:commands, agent:pairs, agent:call version, or pipe them
+            in, or give one with -c. Piped or with -c, errors go to stderr and the exit status is 1
+            if any command failed.
+
+            bin/guest-agent --make-cds makes the class data archive lib/guest-agent.jsa that shortens
+            every later start; scripts/install.sh runs it (again after a JDK update).
             """;
 
     boolean help;
@@ -43,6 +46,8 @@ final class Options {
     Path configDir;
     Path root;
     Path socket;
+    /** The shell's {@code -c COMMAND}: run this one command line instead of reading stdin. */
+    String shellCommand;
     List<String> features;
     /** Internal: the start script's marker file, written once the agent is up (daemon mode). */
     Path readyFile;
@@ -74,6 +79,12 @@ final class Options {
                 case "--root" -> o.root = path(arg, value != null ? value : next(args, ++i, arg));
                 case "--socket" -> o.socket = path(arg, value != null ? value : next(args, ++i, arg));
                 case "--features" -> o.features = features(value != null ? value : next(args, ++i, arg));
+                case "-c", "--command" -> {
+                    if (!o.shell) {
+                        throw new UsageException("option '" + arg + "' belongs to the shell subcommand");
+                    }
+                    o.shellCommand = value != null ? value : next(args, ++i, arg);
+                }
                 case "--ready-file" -> o.readyFile = path(arg, value != null ? value : next(args, ++i, arg));
                 default -> throw new UsageException(arg.startsWith("-")
                         ? "unknown option '" + arg + "'"

@@ -36,12 +36,19 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * The root-only local channel to the agent's Gogo shell: a unix domain socket in a folder only
  * the agent's user can enter (0700), the socket itself 0600. Each connection gets its own Gogo
  * session; every line read is run as a command and its result or error is written back.
+ * <p>
+ * The client's first line may name a mode: {@value #INTERACTIVE} (a banner and a prompt) or
+ * {@value #BATCH} (a script or {@code -c}: each error line starts with {@link #ERROR_MARK}, so
+ * that the client can send it to stderr and exit non-zero). Without either, plain text.
  */
 @Component(configurationPid = ShellChannel.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @Designate(ocd = ShellChannel.Config.class)
 public class ShellChannel {
     static final String PID = "org.guestagent.shell";
     static final String INTERACTIVE = "# interactive";
+    static final String BATCH = "# batch";
+    /** Starts an error line in batch mode; never part of a command's own output. */
+    static final char ERROR_MARK = '\u0000';
     private static final System.Logger LOG = System.getLogger(ShellChannel.class.getName());
 
     @ObjectClassDefinition(name = "Guest agent shell channel")
@@ -148,10 +155,13 @@ public class ShellChannel {
             BufferedReader in = new BufferedReader(new InputStreamReader(ChannelStreams.in(client), StandardCharsets.UTF_8));
             String line = in.readLine();
             boolean interactive = INTERACTIVE.equals(line);
+            boolean batch = BATCH.equals(line);
             if (interactive) {
                 out.println("Guest agent shell. Try agent:commands, agent:pairs, agent:call version; exit to leave.");
                 out.print("g! ");
                 out.flush();
+            }
+            if (interactive || batch) {
                 line = in.readLine();
             }
             for (; line != null; line = in.readLine()) {
@@ -160,7 +170,7 @@ public class ShellChannel {
                     break;
                 }
                 if (!command.isEmpty()) {
-                    run(session, command, out);
+                    run(session, command, out, batch ? String.valueOf(ERROR_MARK) : "");
                 }
                 if (interactive) {
                     out.print("g! ");
@@ -174,7 +184,8 @@ public class ShellChannel {
         }
     }
 
-    static void run(CommandSession session, String command, PrintStream out) {
+    /** Runs one command line; an error is written as one line, after {@code errorPrefix}. */
+    static void run(CommandSession session, String command, PrintStream out, String errorPrefix) {
         try {
             Object result = session.execute(command);
             if (result != null) {
@@ -185,7 +196,8 @@ public class ShellChannel {
                 }
             }
         } catch (Exception e) {
-            out.println("Error: " + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()));
+            String message = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            out.println(errorPrefix + "Error: " + message.replace('\n', ' '));
         }
     }
 

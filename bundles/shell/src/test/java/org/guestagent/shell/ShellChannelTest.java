@@ -98,6 +98,23 @@ class ShellChannelTest {
     }
 
     @Test
+    void batchModeMarksErrorLinesForTheClient() throws Exception {
+        Path run = dir.resolve("run");
+        ShellChannel channel = new ShellChannel(fakeGogo(), context(run.toString()), config(""));
+        try (SocketChannel client = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            client.connect(UnixDomainSocketAddress.of(run.resolve("shell.sock")));
+            ChannelStreams.out(client).write((ShellChannel.BATCH + "\nhello\nnope\n").getBytes(StandardCharsets.UTF_8));
+            client.shutdownOutput();
+            BufferedReader in = new BufferedReader(new InputStreamReader(ChannelStreams.in(client), StandardCharsets.UTF_8));
+            assertEquals("world", in.readLine(), "output unmarked");
+            assertEquals(ShellChannel.ERROR_MARK + "Error: Command not found: nope", in.readLine());
+            assertEquals(null, in.readLine());
+        } finally {
+            channel.deactivate();
+        }
+    }
+
+    @Test
     void newConfigurationRebindsOnlyWhenThePathChanges() throws Exception {
         Path run = dir.resolve("run");
         ShellChannel channel = new ShellChannel(fakeGogo(), context(run.toString()), config(""));
@@ -120,7 +137,7 @@ class ShellChannelTest {
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         CommandSession session = (CommandSession) ((CommandProcessor) fakeGogo()).createSession(null, null, null);
-        ShellChannel.run(session, "hello", out);
+        ShellChannel.run(session, "hello", out, "");
         assertEquals("world\n", bytes.toString(StandardCharsets.UTF_8));
     }
 

@@ -1,6 +1,8 @@
 package org.guestagent.itests.distribution;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -53,6 +55,26 @@ class DemoScriptTest {
         assertEquals("demo-web1\n", Files.readString(root.resolve("etc/hostname")));
         List<String> actions = Files.readAllLines(root.resolve("var/lib/guest-agent/actions.log"));
         assertTrue(actions.contains("sethostname demo-web1"), actions.toString());
+    }
+
+    /**
+     * Running the demo again stops the agent of the first run (waiting for that process only, not
+     * for the whole 10 s bound) and starts a new one; the output has no terminal colour codes.
+     */
+    @Test
+    void demoRunsAgainOverItsOwnPreviousAgent() throws Exception {
+        Path pidFile = root.resolve("run/guest-agent/guest-agent.pid");
+        String first = run(List.of(top.resolve("scripts/demo.sh").toString()));
+        long firstPid = Long.parseLong(Files.readString(pidFile).trim());
+        String second = run(List.of(top.resolve("scripts/demo.sh").toString()));
+        assertTrue(second.contains("== stopping the previous demo agent (pid " + firstPid + ")"), second);
+        assertFalse(second.contains("did not stop"), second);
+        assertFalse(ProcessHandle.of(firstPid).map(ProcessHandle::isAlive).orElse(false), "the first agent is gone");
+        long secondPid = Long.parseLong(Files.readString(pidFile).trim());
+        assertNotEquals(firstPid, secondPid);
+        assertTrue(ProcessHandle.of(secondPid).map(ProcessHandle::isAlive).orElse(false), "a new agent runs");
+        assertTrue(second.contains("\n0 0.1.0\n"), second);
+        assertFalse((first + second).contains("\u001b["), "no colour codes: " + second);
     }
 
     private String run(List<String> command) throws IOException, InterruptedException {

@@ -81,6 +81,8 @@ class DistributionTest {
         assertTrue(commands.contains("version") && commands.contains("features"), commands);
         assertFalse(commands.contains("sample_hello"), commands);
 
+        assertShellReportsFailuresAndHasGogoBuiltins();
+
         Path dropped = home.resolve("deploy/sample-commands.jar");
         Files.copy(AgentBundles.jar("itests/sample-commands").toPath(), dropped);
         String listed = awaitShell("agent:commands", out -> out.contains("sample_hello"));
@@ -121,6 +123,36 @@ class DistributionTest {
         Result noAgent = run("agent:commands\n", "bin/guest-agent", "shell", "--root", root.toString());
         assertEquals(1, noAgent.code, noAgent.toString());
         assertTrue(noAgent.err.contains("is the agent running"), noAgent.err);
+    }
+
+    /**
+     * A script can tell a failed shell command: with -c or piped, the error goes to stderr and the
+     * exit status is 1; and Gogo's built-ins a shell user reaches for are there.
+     */
+    private void assertShellReportsFailuresAndHasGogoBuiltins() throws Exception {
+        Result missing = run(null, "bin/guest-agent", "shell", "--root", root.toString(), "-c", "no_such_command");
+        assertEquals(1, missing.code, missing.toString());
+        assertTrue(missing.err.contains("Error: Command not found: no_such_command"), missing.toString());
+        assertEquals("", missing.out, missing.toString());
+
+        Result piped = run("agent:call version\nno_such_command\n", "bin/guest-agent", "shell", "--root", root.toString());
+        assertEquals(1, piped.code, piped.toString());
+        assertTrue(piped.out.startsWith("0 0.1.0"), piped.toString());
+        assertTrue(piped.err.contains("no_such_command"), piped.toString());
+
+        Result ok = run(null, "bin/guest-agent", "shell", "--root", root.toString(), "-c", "echo hello there");
+        assertEquals(0, ok.code, ok.toString());
+        assertEquals("hello there", ok.out.strip());
+        assertEquals("", ok.err);
+
+        Result grep = run(null, "bin/guest-agent", "shell", "--root", root.toString(), "-c", "agent:commands | grep password");
+        assertEquals(0, grep.code, grep.toString());
+        assertTrue(grep.out.lines().anyMatch(l -> l.startsWith("password")), grep.toString());
+        assertFalse(grep.out.contains("version"), "grep filtered the table: " + grep);
+
+        Result tac = run(null, "bin/guest-agent", "shell", "--root", root.toString(), "-c", "echo one two | tac");
+        assertEquals(0, tac.code, tac.toString());
+        assertEquals("one two", tac.out.strip());
     }
 
     private void assertSamePid() throws IOException {

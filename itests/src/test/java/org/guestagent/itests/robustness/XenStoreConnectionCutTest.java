@@ -29,11 +29,19 @@ import org.junit.jupiter.api.Timeout;
  * guest's connections (the tree stays, the socket keeps listening), and in the end every request
  * has exactly one answer, the right one, and nothing is left in data/host.
  */
-@Timeout(value = 150, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class XenStoreConnectionCutTest {
     private static final int CUTS = 20;
+    /**
+     * Requests written but not yet answered, at most: the writer keeps pace with the agent, however
+     * fast the machine is, as a real host does (it waits for answers), and stays far from the
+     * XenStore quota of the guest.
+     */
+    private static final int MAX_BACKLOG = 200;
+    /** A bound on the writer in case the cuts never end; far more than 20 cuts need. */
+    private static final int MAX_REQUESTS = 500_000;
     private static final Duration ANSWER_LIMIT = Duration.ofSeconds(60);
-    private static final Duration RECONNECT_LIMIT = Duration.ofSeconds(15);
+    private static final Duration RECONNECT_LIMIT = Duration.ofSeconds(60);
     private static final Pattern FEATURES = Pattern.compile("\\{\"returncode\":\"0\",\"message\":\"([a-z_,]*)\"}");
 
     private Path scratch;
@@ -73,12 +81,16 @@ class XenStoreConnectionCutTest {
 
         AtomicInteger written = new AtomicInteger();
         AtomicInteger writeFailures = new AtomicInteger();
+        int answeredBefore = host.answerCount();
         writer = new Thread(() -> {
-            for (int n = 0; writing.get() && n < 20_000; n++) {
+            // writes until the last cut is done, never more than MAX_BACKLOG ahead of the answers
+            for (int n = 0; writing.get() && n < MAX_REQUESTS; n++) {
                 try {
+                    while (writing.get() && n - (host.answerCount() - answeredBefore) >= MAX_BACKLOG) {
+                        Thread.sleep(1);
+                    }
                     host.client().write(HostSide.REQUESTS + "/" + idOf(n), requestOf(n));
                     written.incrementAndGet();
-                    Thread.sleep(1); // about 800 requests/s, well within what the agent drains
                 } catch (InterruptedException e) {
                     return;
                 } catch (Exception e) {
@@ -94,7 +106,7 @@ class XenStoreConnectionCutTest {
             Thread.sleep(50 + random.nextInt(150));
             int writtenAtCut = written.get();
             host.simulator().disconnect(HostSide.GUEST);
-            awaitProgress(cut, writtenAtCut);
+            awaitProgress(cut, writtenAtCut, written);
         }
         writing.set(false);
         writer.join(10_000);
@@ -125,14 +137,19 @@ class XenStoreConnectionCutTest {
         System.out.println("XenStoreConnectionCutTest: " + ids.size() + " requests answered across " + CUTS + " cuts");
     }
 
-    /** After a cut: the agent reconnects and answers a request written after the cut. */
-    private void awaitProgress(int cut, int writtenAtCut) throws Exception {
+    /**
+     * After a cut: the agent reconnects and answers a request written after the cut (the writer
+     * goes on until every cut is done, so that request comes).
+     */
+    private void awaitProgress(int cut, int writtenAtCut, AtomicInteger written) throws Exception {
         String next = idOf(writtenAtCut + 1);
         long deadline = System.nanoTime() + RECONNECT_LIMIT.toNanos();
         while (host.answersOf(next).isEmpty()) {
             if (System.nanoTime() > deadline) {
                 fail("request " + next + ", written after cut " + cut + ", not answered within "
-                        + RECONNECT_LIMIT.toSeconds() + " s\n" + agent.diagnostics());
+                        + RECONNECT_LIMIT.toSeconds() + " s; written so far: " + written.get()
+                        + ", answered: " + host.answerCount() + (writer.isAlive() ? "" : " (the writer has stopped)")
+                        + "\n" + agent.diagnostics());
             }
             Thread.sleep(5);
         }
