@@ -44,8 +44,16 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
     /** How often a waiting request looks again whether its pair is being stopped. */
     private static final long RECHECK_MILLIS = 100;
 
-    /** A bundle on its way between two stable states, and when it last moved. */
-    private record Transition(String bundle, long lastEventNanos) {
+    /** A bundle on its way between two stable states. Guarded by the gate's monitor. */
+    private static final class Transition {
+        final String bundle;
+        long lastEventNanos = System.nanoTime();
+        /** Being started (a stop that follows is a failed start, not the stop of an update or refresh). */
+        boolean starting;
+
+        Transition(Bundle bundle) {
+            this.bundle = bundle.getSymbolicName() + " " + bundle.getVersion();
+        }
     }
 
     private final BundleContext context;
@@ -55,13 +63,15 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
     private final int bootLevel;
     private final ServiceTracker<Object, Object> holds;
     private final Map<Long, Transition> transitions = new HashMap<>();
+    /** Per bundle, the STARTED events the asynchronous listener has not heard yet. Guarded by the monitor. */
+    private final Map<Long, Integer> startsUnheard = new HashMap<>();
     /**
      * Hears of a start only after every synchronous listener is through with it, SCR among them,
      * which registers the bundle's components (and so binds them where they are used) right then.
      */
     private final BundleListener started = event -> {
-        if (event.getType() == BundleEvent.STARTED && event.getBundle().getState() == Bundle.ACTIVE) {
-            settled(event.getBundle().getBundleId());
+        if (event.getType() == BundleEvent.STARTED) {
+            startHeard(event.getBundle());
         }
     };
     private boolean bootOver;
@@ -131,20 +141,73 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
         if (bundle.getBundleId() == ownBundle || bundle.getBundleId() == 0) {
             return; // our own stop ends the gate; the framework's stop is not a transition to wait for
         }
-        if (event.getType() == BundleEvent.STARTED) {
-            return; // settled by the asynchronous listener, after SCR has put the bundle's components in place
+        long id = bundle.getBundleId();
+        switch (event.getType()) {
+            case BundleEvent.STARTING -> {
+                if (!lazy(bundle)) {
+                    starting(bundle, true);
+                }
+            }
+            // settled by the asynchronous listener, once SCR has put the bundle's components in place
+            case BundleEvent.STARTED -> started(bundle);
+            case BundleEvent.STOPPING -> transition(bundle); // its "starting" says whether a start failed
+            case BundleEvent.STOPPED -> {
+                if (failedStart(id) || !willStartAgain(bundle)) {
+                    settled(id);
+                } else {
+                    transition(bundle); // an update or a refresh starts it again
+                }
+            }
+            case BundleEvent.UNINSTALLED, BundleEvent.LAZY_ACTIVATION -> settled(id);
+            default -> { // unresolved, updated, resolved, installed
+                if (willStartAgain(bundle)) {
+                    transition(bundle);
+                } else {
+                    settled(id);
+                }
+            }
         }
-        boolean moving = switch (event.getType()) {
-            case BundleEvent.STARTING -> !lazy(bundle);
-            case BundleEvent.STOPPING -> true;
-            case BundleEvent.UNINSTALLED, BundleEvent.LAZY_ACTIVATION -> false;
-            default -> willStartAgain(bundle); // stopped, unresolved, updated, resolved, installed
-        };
-        if (moving) {
-            moving(bundle);
-        } else {
-            settled(bundle.getBundleId());
+    }
+
+    /** The bundle's transition, begun now if there is none; either way it moved just now. */
+    private synchronized Transition transition(Bundle bundle) {
+        Transition transition = transitions.computeIfAbsent(bundle.getBundleId(), id -> new Transition(bundle));
+        transition.lastEventNanos = System.nanoTime();
+        return transition;
+    }
+
+    private synchronized void starting(Bundle bundle, boolean starting) {
+        transition(bundle).starting = starting;
+    }
+
+    private synchronized void started(Bundle bundle) {
+        starting(bundle, false);
+        startsUnheard.merge(bundle.getBundleId(), 1, Integer::sum);
+    }
+
+    /**
+     * The asynchronous STARTED: a start is through once every synchronous listener has seen it, and
+     * no later start or stop of the bundle is under way.
+     */
+    private void startHeard(Bundle bundle) {
+        boolean active = bundle.getState() == Bundle.ACTIVE;
+        long id = bundle.getBundleId();
+        synchronized (this) {
+            Integer unheard = startsUnheard.merge(id, -1, Integer::sum);
+            if (unheard != null && unheard <= 0) {
+                startsUnheard.remove(id);
+                Transition transition = transitions.get(id);
+                if (transition != null && active && !transition.starting) {
+                    transitions.remove(id);
+                    notifyAll();
+                }
+            }
         }
+    }
+
+    private synchronized boolean failedStart(long id) {
+        Transition transition = transitions.get(id);
+        return transition != null && transition.starting;
     }
 
     /** True for a bundle that is started (persistently) but not active: an update or a refresh will start it again. */
@@ -201,14 +264,9 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
             long id = bundle.getBundleId();
             if (id != ownBundle && id != 0 && ((bundle.getState() & (Bundle.STARTING | Bundle.STOPPING)) != 0
                     && !lazy(bundle) || willStartAgain(bundle))) {
-                moving(bundle);
+                starting(bundle, bundle.getState() == Bundle.STARTING);
             }
         }
-    }
-
-    private synchronized void moving(Bundle bundle) {
-        transitions.put(bundle.getBundleId(), new Transition(bundle.getSymbolicName() + " " + bundle.getVersion(),
-                System.nanoTime()));
     }
 
     private synchronized void changed() {
@@ -244,12 +302,12 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
         long now = System.nanoTime();
         for (var it = transitions.values().iterator(); it.hasNext();) {
             Transition transition = it.next();
-            if (now - transition.lastEventNanos() > TimeUnit.MILLISECONDS.toNanos(TRANSITION_LIMIT_MILLIS)) {
+            if (now - transition.lastEventNanos > TimeUnit.MILLISECONDS.toNanos(TRANSITION_LIMIT_MILLIS)) {
                 LOG.log(Level.WARNING, "Bundle {0} has not settled within {1} s; requests no longer wait for it",
-                        transition.bundle(), TimeUnit.MILLISECONDS.toSeconds(TRANSITION_LIMIT_MILLIS));
+                        transition.bundle, TimeUnit.MILLISECONDS.toSeconds(TRANSITION_LIMIT_MILLIS));
                 it.remove();
             } else {
-                return "bundle " + transition.bundle() + " to settle";
+                return "bundle " + transition.bundle + " to settle";
             }
         }
         return null;
