@@ -34,6 +34,8 @@ final class Settings {
     final Path featuresFile;
     final Path socket;
     final String logLevel;
+    /** The group that may read the log file (0640), or null: only its owner (0600). */
+    final String logGroup;
     final List<String> features;
     final int stopTimeoutSeconds;
     /** Variables usable in framework.properties and .cfg files, e.g. ${guestagent.home}. */
@@ -69,6 +71,8 @@ final class Settings {
         this.socket = options.socket != null ? options.socket : shellSocket(configDir, runDir, variables);
         String level = options.logLevel != null ? options.logLevel : Options.level(text(cfg, "log.level", "info"));
         this.logLevel = level;
+        String group = text(cfg, "log.group", "");
+        this.logGroup = group.isEmpty() ? null : group;
         this.features = options.features != null ? options.features : Options.features(text(cfg, "features", String.join(",", DEFAULT_FEATURES)));
         try {
             this.stopTimeoutSeconds = Integer.parseInt(text(cfg, "stop.timeout.seconds", "30"));
