@@ -7,6 +7,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.net.URL;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Hashtable;
 import java.util.List;
@@ -52,8 +53,8 @@ final class DropInGate {
         this.context = context;
         this.trust = trust;
         this.signedJars = signedJars;
-        this.configDir = configDir.toAbsolutePath().normalize();
-        this.deployDir = deployDir.toAbsolutePath().normalize();
+        this.configDir = real(configDir);
+        this.deployDir = real(deployDir);
     }
 
     /** Registers both hooks; the FileInstall bundle must be installed (it need not be started). */
@@ -76,19 +77,46 @@ final class DropInGate {
         return problem;
     }
 
-    private boolean isIn(File file, Path folder) {
-        Path parent = file.toPath().toAbsolutePath().normalize().getParent();
-        return folder.equals(parent);
+    /** Compared by real path: FileInstall may name a file through another spelling of its folder. */
+    private static boolean isIn(File file, Path folder) {
+        Path parent = file.toPath().toAbsolutePath().getParent();
+        return parent != null && folder.equals(real(parent));
+    }
+
+    private static Path real(Path path) {
+        try {
+            return path.toRealPath();
+        } catch (IOException e) {
+            return path.toAbsolutePath().normalize();
+        }
+    }
+
+    /**
+     * FileInstall installs a folder of deploy/ by jarring it into its own temporary folder first,
+     * where this gate would not recognise it: such a jar (named after the folder) is claimed here
+     * and refused.
+     */
+    private boolean isJarredFolder(File file) {
+        String name = file.getName();
+        return name.endsWith(".jar") && !isIn(file, deployDir)
+                && Files.isDirectory(deployDir.resolve(name.substring(0, name.length() - ".jar".length())));
     }
 
     private Object jarHook(Object proxy, Method method, Object[] args) throws Exception {
         switch (method.getName()) {
             case "canHandle": {
                 File file = (File) args[0];
+                if (isJarredFolder(file)) {
+                    return true;
+                }
                 return isIn(file, deployDir) && file.getName().endsWith(".jar") && (refusal(file) != null || isBundle(file));
             }
             case "transform": {
                 URL url = (URL) args[0];
+                if (!"file".equals(url.getProtocol())) {
+                    LOG.severe("refused " + url + ": only jar files are installed from " + deployDir + ", not folders");
+                    return null;
+                }
                 File file = new File(url.toURI());
                 String refusal = refusal(file);
                 if (refusal != null) {

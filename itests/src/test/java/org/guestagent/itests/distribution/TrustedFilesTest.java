@@ -126,6 +126,16 @@ class TrustedFilesTest {
             assertFalse(Files.readString(logFile).contains("{org.example.foreign}"), "the foreign configuration is not created");
         }
 
+        // a folder (FileInstall would jar it in its own temporary folder, out of the gate's sight)
+        Path folder = scratch.resolve("exploded.jar");
+        Files.createDirectories(folder.resolve("META-INF"));
+        Files.writeString(folder.resolve("META-INF/MANIFEST.MF"),
+                "Manifest-Version: 1.0\nBundle-ManifestVersion: 2\nBundle-SymbolicName: test.exploded\n\n");
+        Path exploded = home.resolve("deploy/exploded.jar");
+        Files.move(folder, exploded);
+        awaitLog(log -> log.contains("refused jardir:" + exploded + ": only jar files are installed"));
+        assertFalse(shell("lb -s").contains("test.exploded"), "the folder is not installed as a bundle");
+
         // the owner fixes the mode and touches the file: now it is taken
         Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-r--r--"));
         Files.setLastModifiedTime(jar, FileTime.from(Instant.now().plusSeconds(2)));
