@@ -46,6 +46,8 @@ for file in "$dist"/config/*; do
 done
 chmod 755 "$prefix"/bin/*
 chmod 700 "$prefix/config" "$prefix/deploy"
+# The agent refuses to start from files that others than root could change (README, Security model).
+chmod -R go-w "$prefix"
 echo "installed the guest agent in $prefix"
 # The class data archive belongs to this folder and this JDK: make it here (a start without it
 # works, only more slowly). Run "$prefix/bin/guest-agent --make-cds" again after a JDK update.

@@ -49,6 +49,7 @@ final class Agent {
     static final String BOOT_LEVEL_PROPERTY = "guestagent.boot.startlevel";
     /** The service of the bundles stopped first: no request comes in any more, those in hand are answered. */
     static final String EXCHANGE_SERVICE = "org.guestagent.api.Exchange";
+    static final String FILEINSTALL = "org.apache.felix.fileinstall";
 
     /** Gogo's shell options; without --nointeractive its console reads the terminal. */
     static final String GOSH_ARGS = "gosh.args";
@@ -86,6 +87,29 @@ final class Agent {
         return plan;
     }
 
+    /**
+     * Refuses to start when a folder of the distribution, or a file the launcher reads or loads
+     * at the start, could be changed by another user than the agent's own ({@link TrustedFiles}).
+     */
+    static void checkDistribution(Settings settings) throws ConfigException {
+        List<Path> own = new ArrayList<>(List.of(settings.configDir.resolve("framework.properties"),
+                settings.configDir.resolve(Settings.LAUNCHER_PID + ".cfg"), settings.configDir.resolve("org.guestagent.shell.cfg")));
+        if (settings.trustStore != null) {
+            own.add(settings.trustStore);
+        }
+        List<String> problems;
+        try {
+            problems = TrustedFiles.ofThisProcess().distributionProblems(settings.home, settings.configDir,
+                    settings.deployDir, settings.featuresFile, own);
+        } catch (IOException e) {
+            throw new ConfigException("cannot check the distribution's files: " + e.getMessage(), e);
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException("refusing to start: what the agent loads runs as root, so it must be owned by root"
+                    + " (the agent's user) and not writable by group or others: " + String.join("; ", problems));
+        }
+    }
+
     /** One bundle to install: where it comes from, its jar, and its start level. */
     record Install(String url, Path jar, int startLevel) {
     }
@@ -113,6 +137,7 @@ final class Agent {
                 LOG.log(Level.SEVERE, "bundle " + name(event.getBundle()) + ": " + message(event.getThrowable()), event.getThrowable());
             }
         });
+        DropInGate gate = new DropInGate(context, TrustedFiles.ofThisProcess(), signedJars(), settings.configDir, settings.deployDir);
         List<Bundle> installed = new ArrayList<>();
         for (Install item : plan) {
             Bundle bundle = context.installBundle(item.url(), Files.newInputStream(item.jar()));
@@ -122,10 +147,17 @@ final class Agent {
             }
             installed.add(bundle);
             LOG.fine(() -> "installed " + item.url() + " at level " + item.startLevel());
+            if (FILEINSTALL.equals(bundle.getSymbolicName())) {
+                try {
+                    gate.register(bundle); // before FileInstall's first look at deploy/ and config/
+                } catch (ClassNotFoundException e) {
+                    throw new BundleException("FileInstall lacks its hook interfaces: " + e.getMessage(), e);
+                }
+            }
         }
-        try (DeployedAtBoot deployed = DeployedAtBoot.watch(context, settings.deployDir)) {
+        try (DeployedAtBoot deployed = DeployedAtBoot.watch(context, settings.deployDir, gate)) {
             felix.start();
-            awaitConfigurations(context);
+            awaitConfigurations(context, gate);
             raiseStartLevel(finalLevel);
             deployed.awaitStarted();
         }
@@ -136,10 +168,11 @@ final class Agent {
      * Waits (bounded) until FileInstall has put every file of config/ into ConfigAdmin, so that
      * components activate once, with their configuration, instead of restarting when it arrives.
      */
-    private void awaitConfigurations(BundleContext context) throws IOException {
+    private void awaitConfigurations(BundleContext context, DropInGate gate) throws IOException {
         long expected;
         try (var files = Files.list(settings.configDir)) {
-            expected = files.filter(f -> f.getFileName().toString().endsWith(".cfg")).count();
+            // a refused file is never loaded: no reason to wait for it
+            expected = files.filter(f -> f.getFileName().toString().endsWith(".cfg") && gate.refusal(f.toFile()) == null).count();
         }
         long deadline = System.currentTimeMillis() + CONFIGURATION_WAIT_MS;
         long loaded = 0;
@@ -197,11 +230,12 @@ final class Agent {
             this.jars = jars;
         }
 
-        static DeployedAtBoot watch(BundleContext context, Path folder) throws IOException {
+        static DeployedAtBoot watch(BundleContext context, Path folder, DropInGate gate) throws IOException {
             List<Path> jars = List.of();
             if (Files.isDirectory(folder)) {
                 try (var files = Files.list(folder)) {
-                    jars = files.filter(f -> f.getFileName().toString().endsWith(".jar") && Files.isRegularFile(f))
+                    jars = files.filter(f -> f.getFileName().toString().endsWith(".jar") && Files.isRegularFile(f)
+                                    && gate.refusal(f.toFile()) == null)
                             .map(f -> f.toAbsolutePath().normalize()).toList();
                 }
             }
@@ -261,6 +295,20 @@ final class Agent {
                 hold.unregister();
                 context.removeBundleListener(this);
             }
+        }
+    }
+
+    /** The trusted signers of the signed-bundle mode, or null when it is off. */
+    private SignedJars signedJars() throws ConfigException {
+        if (settings.trustStore == null) {
+            return null;
+        }
+        try {
+            SignedJars signed = SignedJars.load(settings.trustStore, settings.trustStorePassword);
+            LOG.info("signed-bundle mode: deploy/ and agentupdate take only jars signed by a certificate of " + settings.trustStore);
+            return signed;
+        } catch (IOException e) {
+            throw new ConfigException(e.getMessage(), e);
         }
     }
 

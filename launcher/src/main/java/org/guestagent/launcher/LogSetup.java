@@ -7,13 +7,19 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.logging.FileHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
@@ -48,10 +54,16 @@ final class LogSetup {
     }
 
     static void toFile(Path file, String level) throws ConfigException {
+        toFile(file, level, null);
+    }
+
+    /** group: the group that may read the log (mode 0640), or null for a log only its owner reads (0600). */
+    static void toFile(Path file, String level, String group) throws ConfigException {
         try {
             if (file.getParent() != null) {
                 Files.createDirectories(file.getParent());
             }
+            restrictMode(file, group);
             FileHandler handler = new FileHandler(file.toString(), true);
             handler.setEncoding("UTF-8");
             handler.setFormatter(new LineFormatter());
@@ -65,6 +77,24 @@ final class LogSetup {
         } catch (IOException | SecurityException e) {
             throw new ConfigException("cannot write log file " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The log may hold what local users must not read (request ids, guest facts): it is created
+     * 0600, or 0640 owned by the configured group, and an existing log gets that mode too.
+     */
+    static void restrictMode(Path file, String group) throws IOException {
+        Set<PosixFilePermission> mode = PosixFilePermissions.fromString(group == null ? "rw-------" : "rw-r-----");
+        try {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(mode));
+        } catch (FileAlreadyExistsException e) {
+            // an older log: narrowed below
+        }
+        if (group != null) {
+            GroupPrincipal principal = file.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(group);
+            Files.getFileAttributeView(file, PosixFileAttributeView.class).setGroup(principal);
+        }
+        Files.setPosixFilePermissions(file, mode); // also when the umask narrowed the creation mode
     }
 
     /** In daemon mode nobody reads stdout/stderr: send what bundles print there to the log. */
@@ -130,13 +160,47 @@ final class LogSetup {
             line.append(TIME.format(Instant.ofEpochMilli(r.getMillis()))).append(' ')
                     .append(name(r.getLevel())).append(' ')
                     .append('[').append(r.getLoggerName()).append("] ")
-                    .append(formatMessage(r)).append(System.lineSeparator());
+                    .append(escape(formatMessage(r))).append(System.lineSeparator());
             if (r.getThrown() != null) {
+                // a trace has lines of its own; each is indented, so none can pass for a record
                 StringWriter trace = new StringWriter();
                 r.getThrown().printStackTrace(new PrintWriter(trace));
-                line.append(trace);
+                for (String traceLine : trace.toString().split("\\R")) {
+                    line.append('\t').append(escape(traceLine)).append(System.lineSeparator());
+                }
             }
             return line.toString();
+        }
+
+        /**
+         * Control characters (CR, LF, ESC ...) and Unicode line separators in a message become
+         * visible escapes, so that text from the host (an argument, a file name) cannot start a
+         * new log line or move the terminal's cursor.
+         */
+        static String escape(String message) {
+            if (message == null) {
+                return "null";
+            }
+            StringBuilder out = null;
+            for (int i = 0; i < message.length(); i++) {
+                char c = message.charAt(i);
+                boolean control = c < 0x20 && c != '\t' || c == 0x7f || c >= 0x80 && c < 0xa0 || c == 0x2028 || c == 0x2029;
+                if (control && out == null) {
+                    out = new StringBuilder(message.length() + 16).append(message, 0, i);
+                }
+                if (out != null) {
+                    if (!control) {
+                        out.append(c);
+                    } else if (c == '\n') {
+                        out.append("\\n");
+                    } else if (c == '\r') {
+                        out.append("\\r");
+                    } else {
+                        out.append(String.format("\\u%04x", (int) c));
+                    }
+                }
+            }
+            return out == null ? message : out.toString();
         }
 
         private static String name(Level level) {

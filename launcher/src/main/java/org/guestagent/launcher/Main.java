@@ -70,8 +70,14 @@ public final class Main {
         }
         List<String> features = options.console ? append(settings.features, "console") : settings.features;
         List<Agent.Install> plan = Agent.plan(settings, features);
-        LogSetup.toFile(settings.logFile, settings.logLevel);
+        LogSetup.toFile(settings.logFile, settings.logLevel, settings.logGroup);
         Logger log = Logger.getLogger(Main.class.getName());
+        try {
+            Agent.checkDistribution(settings);
+        } catch (ConfigException e) {
+            log.severe(e.getMessage());
+            throw e;
+        }
         long pid = ProcessHandle.current().pid();
         log.info("guest-agent " + version() + " starting, pid " + pid + ", features " + String.join(",", features)
                 + ", root " + settings.root + ", config " + settings.configDir);

@@ -34,8 +34,13 @@ final class Settings {
     final Path featuresFile;
     final Path socket;
     final String logLevel;
+    /** The group that may read the log file (0640), or null: only its owner (0600). */
+    final String logGroup;
     final List<String> features;
     final int stopTimeoutSeconds;
+    /** The signed-bundle mode's trust store (deploy/ and agentupdate take only jars it trusts), or null: mode off. */
+    final Path trustStore;
+    final String trustStorePassword;
     /** Variables usable in framework.properties and .cfg files, e.g. ${guestagent.home}. */
     final Map<String, String> variables = new LinkedHashMap<>();
 
@@ -69,7 +74,12 @@ final class Settings {
         this.socket = options.socket != null ? options.socket : shellSocket(configDir, runDir, variables);
         String level = options.logLevel != null ? options.logLevel : Options.level(text(cfg, "log.level", "info"));
         this.logLevel = level;
+        String group = text(cfg, "log.group", "");
+        this.logGroup = group.isEmpty() ? null : group;
         this.features = options.features != null ? options.features : Options.features(text(cfg, "features", String.join(",", DEFAULT_FEATURES)));
+        String store = text(cfg, "trust.store", "");
+        this.trustStore = store.isEmpty() ? null : home.resolve(store).normalize();
+        this.trustStorePassword = cfg.getProperty("trust.store.password", "").trim();
         try {
             this.stopTimeoutSeconds = Integer.parseInt(text(cfg, "stop.timeout.seconds", "30"));
         } catch (NumberFormatException e) {
@@ -134,6 +144,11 @@ final class Settings {
         // every boot starts from the features, not from last run's cache
         props.put("org.osgi.framework.storage.clean", "onFirstInit");
         props.put("felix.fileinstall.dir", configDir.toString());
+        if (trustStore != null) {
+            // read by agentupdate: the signed-bundle mode holds for updates as for deploy/
+            props.put("guestagent.trust.store", trustStore.toString());
+            props.put("guestagent.trust.store.password", trustStorePassword);
+        }
         return props;
     }
 }

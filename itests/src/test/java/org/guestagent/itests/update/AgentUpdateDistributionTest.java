@@ -1,6 +1,7 @@
 package org.guestagent.itests.update;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -47,6 +48,9 @@ class AgentUpdateDistributionTest {
     private ArtifactServer server;
     private Thread traffic;
 
+    private static final String URL_SECRET = "pa55-in-url";
+    private static final String QUERY_SECRET = "5ignature0f0123";
+
     @BeforeEach
     void start() throws Exception {
         scratch = AgentBundles.scratch("agentupdate-dist");
@@ -55,6 +59,7 @@ class AgentUpdateDistributionTest {
         agent = AgentRun.copyInto(scratch);
         agent.configure("org.guestagent.commands.update", "temp.dir", downloads.toString());
         agent.configure("org.guestagent.commands.update", "apply.delay.ms", "200");
+        agent.configure("org.guestagent.commands.update", "allow.http", "true"); // the artifact server speaks http
         server = new ArtifactServer();
         agent.start(host.guestSocket());
     }
@@ -133,6 +138,9 @@ class AgentUpdateDistributionTest {
                 absent += answers.get(0).contains("404") ? 1 : 0;
             }
         }
+        String log = Files.readString(agent.logFile());
+        assertTrue(log.contains("agentupdate from http://127.0.0.1:"), "the stripped URL is logged\n" + agent.diagnostics());
+        assertFalse(log.contains(URL_SECRET) || log.contains(QUERY_SECRET), "credentials of the URL reached the log");
         String installed = Files.readString(agent.root().resolve("var/lib/guest-agent/updates/installed.txt"));
         assertTrue(installed.contains(SAMPLE + " 0.1.1"), installed);
         try (Stream<Path> left = Files.list(downloads)) {
@@ -169,9 +177,13 @@ class AgentUpdateDistributionTest {
         }
     }
 
-    /** Serves the jar and sends agentupdate with bin/guest-agent-client; returns what it printed. */
+    /**
+     * Serves the jar and sends agentupdate with bin/guest-agent-client; returns what it printed.
+     * The URL carries a user, a password and a presigned-URL signature, which must not be logged.
+     */
     private String agentupdate(String path, byte[] jar) throws Exception {
-        String url = server.serve(path, jar);
+        String url = server.serve(path, jar).replace("http://", "http://updater:" + URL_SECRET + "@")
+                + "?X-Amz-Signature=" + QUERY_SECRET;
         Path out = Files.createTempFile(scratch, "client", ".txt");
         ProcessBuilder builder = new ProcessBuilder(agent.home().resolve("bin/guest-agent-client").toString(),
                 "agentupdate", url, UpdateArtifacts.md5(jar))

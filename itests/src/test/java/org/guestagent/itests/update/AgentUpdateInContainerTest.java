@@ -88,6 +88,7 @@ public class AgentUpdateInContainerTest {
         settings.put("temp.dir", temp.toString());
         settings.put("apply.delay.ms", 200);
         settings.put("max.size", 4L * 1024 * 1024);
+        settings.put("allow.http", true); // the loopback artifact server speaks http
         configAdmin.getConfiguration(PID, "?").update(settings);
         Await.until("the update manager takes its configuration", () -> managerUses(temp));
 

@@ -43,11 +43,6 @@ final class Downloader {
     }
 
     private InputStream open(UpdateRequest request, String shown) throws IOException {
-        if (request.url().getScheme().equalsIgnoreCase("file")) {
-            Path file = Path.of(request.url());
-            checkSize(Files.size(file), shown);
-            return Files.newInputStream(file);
-        }
         URLConnection connection = request.url().toURL().openConnection();
         connection.setConnectTimeout((int) settings.connectTimeout().toMillis());
         connection.setReadTimeout((int) settings.readTimeout().toMillis());

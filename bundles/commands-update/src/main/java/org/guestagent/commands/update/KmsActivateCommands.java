@@ -22,7 +22,9 @@ import org.osgi.service.component.annotations.Reference;
 
 /**
  * kmsactivate on Red Hat family guests: registers the system with subscription-manager using the
- * activation key and organisation the host sent. The key never appears in a log or an answer.
+ * activation key and organisation the host sent. The key never appears in a log or an answer, and
+ * goes to RHSM over its D-Bus API ({@link RhsmDbus}); only when that is not available is
+ * subscription-manager run with the key on its command line, and that is logged as a warning.
  */
 @Component(service = CommandSet.class)
 public class KmsActivateCommands implements CommandSet {
@@ -30,6 +32,8 @@ public class KmsActivateCommands implements CommandSet {
     private static final System.Logger LOG = System.getLogger(KmsActivateCommands.class.getName());
     private static final Duration TIMEOUT = Duration.ofMinutes(5);
     private static final List<String> TOOL_PATHS = List.of("/usr/sbin/subscription-manager", "/usr/bin/subscription-manager");
+    /** The system bus, below the guest root (a real guest: the running system's bus). */
+    private static final List<String> SYSTEM_BUS_PATHS = List.of("/run/dbus/system_bus_socket", "/var/run/dbus/system_bus_socket");
     private static final List<String> RED_HAT_IDS = List.of("rhel", "fedora", "centos", "rocky", "almalinux", "ol");
 
     private final GuestFiles files;
@@ -58,6 +62,20 @@ public class KmsActivateCommands implements CommandSet {
         }
         String tool = TOOL_PATHS.stream().filter(p -> Files.isExecutable(files.resolve(p))).findFirst()
                 .orElseThrow(() -> new CommandException("kmsactivate needs subscription-manager, which is not installed"));
+        String why;
+        try {
+            RhsmDbus.register(systemBus(), org, key, TIMEOUT);
+            LOG.log(System.Logger.Level.INFO, "Request " + context.requestId() + ": system registered through RHSM's D-Bus API"
+                    + (org == null ? "" : " for organisation " + org));
+            return "";
+        } catch (RhsmDbus.Refused e) {
+            LOG.log(System.Logger.Level.WARNING, "Request " + context.requestId() + ": RHSM refused the registration: " + e.getMessage());
+            throw new CommandException("subscription-manager register failed: " + e.getMessage());
+        } catch (RhsmDbus.Unavailable e) {
+            why = e.getMessage();
+        }
+        LOG.log(System.Logger.Level.WARNING, "Request " + context.requestId() + ": RHSM's D-Bus API is not available (" + why
+                + "); falling back to subscription-manager's command line, where local users can read the activation key while it runs");
         List<String> command = new ArrayList<>(List.of(tool, "register", "--activationkey=" + key));
         if (org != null) {
             command.add("--org=" + org);
@@ -77,6 +95,11 @@ public class KmsActivateCommands implements CommandSet {
         LOG.log(System.Logger.Level.INFO, "Request " + context.requestId() + ": system registered with subscription-manager"
                 + (org == null ? "" : " for organisation " + org));
         return "";
+    }
+
+    private java.nio.file.Path systemBus() {
+        return SYSTEM_BUS_PATHS.stream().map(files::resolve).filter(Files::exists).findFirst()
+                .orElse(files.resolve(SYSTEM_BUS_PATHS.get(0)));
     }
 
     /** From /etc/os-release: ID or ID_LIKE names a Red Hat family distribution; /etc/redhat-release else. */

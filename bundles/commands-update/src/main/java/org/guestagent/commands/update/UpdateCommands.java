@@ -19,8 +19,11 @@ public class UpdateCommands implements CommandSet {
         this.manager = manager;
     }
 
-    /** Value: {@code "url,md5hex"} or {@code {"url", "md5sum", "sha256"?}}. */
-    @Command("agentupdate")
+    /**
+     * Value: {@code "url,md5hex"}, {@code "url,sha256hex"} or {@code {"url", "md5sum", "sha256"?}}.
+     * Secret: the URL may carry credentials; the update manager logs it stripped of them.
+     */
+    @Command(value = "agentupdate", secret = true)
     public String agentupdate(CommandArgument argument, CommandContext context) {
         return manager.update(UpdateRequest.parse(argument), context.requestId());
     }

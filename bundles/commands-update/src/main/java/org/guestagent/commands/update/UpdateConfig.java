@@ -39,4 +39,10 @@ public @interface UpdateConfig {
 
     @AttributeDefinition(description = "Longest wait for the framework to refresh or start bundles, seconds")
     int framework_timeout_seconds() default 60;
+
+    @AttributeDefinition(description = "Accept plain http URLs (https only otherwise)")
+    boolean allow_http() default false;
+
+    @AttributeDefinition(description = "Install a bundle whose version is lower than the installed one")
+    boolean allow_downgrade() default false;
 }

@@ -60,7 +60,8 @@ public class UpdateManager {
     @Activate
     public UpdateManager(BundleContext context, UpdateConfig config, @Reference GuestFiles files,
             @Reference SystemActions actions) {
-        this(context, UpdateSettings.from(config), files, actions);
+        this(context, UpdateSettings.from(config, context.getProperty(UpdateSettings.TRUST_STORE_PROPERTY),
+                context.getProperty(UpdateSettings.TRUST_STORE_PASSWORD_PROPERTY)), files, actions);
         // Once per framework run: the launcher starts from its features with a clean bundle cache,
         // so recorded updates are put back here (a re-activation must not try again and again).
         String once = "guestagent.updates.reapplied." + context.getProperty(Constants.FRAMEWORK_UUID);
@@ -80,6 +81,10 @@ public class UpdateManager {
 
     /** agentupdate: returns the message of a success answer, throws CommandException otherwise. */
     String update(UpdateRequest request, String requestId) {
+        // the core logs no argument of agentupdate (it may hold credentials): this is its log line
+        LOG.log(System.Logger.Level.INFO, "Request " + requestId + ": agentupdate from " + request.shownUrl());
+        request.checkScheme(settings.allowHttp());
+        SignedJars signed = trustedSigners();
         Path work = privateFolder();
         boolean handedOver = false;
         try {
@@ -87,6 +92,9 @@ public class UpdateManager {
             verify(request, download);
             long unpackLimit = settings.maxSize() * 4;
             if (isGzip(download.file())) {
+                if (signed != null) {
+                    throw new CommandException("Only signed bundles are installed (signed-bundle mode); an installer tarball cannot be verified");
+                }
                 Path folder = Files.createDirectory(work.resolve("installer"));
                 InstallerTarball.unpack(download.file(), folder, unpackLimit);
                 later(() -> runInstaller(folder, request.shownUrl()), work);
@@ -95,6 +103,8 @@ public class UpdateManager {
                 return "";
             }
             List<Step> steps = steps(download.file(), work, unpackLimit);
+            checkSignatures(steps, signed);
+            checkNoDowngrade(steps);
             if (mustWait(steps)) {
                 later(() -> applyAndRecord(steps, work, request.shownUrl()), work);
                 handedOver = true;
@@ -243,8 +253,50 @@ public class UpdateManager {
         }
     }
 
+    /** The trust store's signers in the signed-bundle mode, else null. */
+    private SignedJars trustedSigners() {
+        if (settings.trustStore() == null) {
+            return null;
+        }
+        try {
+            return SignedJars.load(settings.trustStore(), settings.trustStorePassword());
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, e.getMessage());
+            throw new CommandException("The trust store for signed bundles cannot be read; nothing was installed");
+        }
+    }
+
+    private static void checkSignatures(List<Step> steps, SignedJars signed) {
+        if (signed == null) {
+            return;
+        }
+        for (Step step : steps) {
+            String problem = signed.problem(step.jar());
+            if (problem != null) {
+                throw new CommandException("The update's bundle " + step.symbolicName() + " is refused: " + problem
+                        + " (signed-bundle mode); nothing was installed");
+            }
+        }
+    }
+
+    /** Refuses a bundle older than the installed one unless allow.downgrade is set. */
+    private void checkNoDowngrade(List<Step> steps) throws IOException {
+        if (settings.allowDowngrade()) {
+            return;
+        }
+        for (Step step : steps) {
+            Bundle installed = updater.find(step.symbolicName());
+            BundleId offered = BundleJars.read(step.jar());
+            if (installed != null && offered != null && offered.version().compareTo(installed.getVersion()) < 0) {
+                throw new CommandException("The update would downgrade " + step.symbolicName() + " from "
+                        + installed.getVersion() + " to " + offered.version()
+                        + "; set allow.downgrade to allow it; nothing was installed");
+            }
+        }
+    }
+
     private void verify(UpdateRequest request, Download download) {
-        if (!download.md5().equals(request.md5())) {
+        if (request.md5() != null && !download.md5().equals(request.md5())) {
             throw new CommandException("MD5 mismatch for " + request.shownUrl() + ": expected " + request.md5() + ", got " + download.md5());
         }
         if (request.sha256() != null && !download.sha256().equals(request.sha256())) {

@@ -10,8 +10,11 @@ import org.guestagent.api.CommandArgument;
 import org.guestagent.api.CommandException;
 
 /**
- * What agentupdate was asked: {@code "url,md5hex"} (current hosts) or
+ * What agentupdate was asked: {@code "url,md5hex"} or {@code "url,sha256hex"} (current hosts; the
+ * digest is told apart by its length: 32 hex digits MD5, 64 SHA-256) or
  * {@code {"url": ..., "md5sum": ..., "sha256": ...}} (older hosts; sha256 is our optional addition).
+ * At least one digest is given; each given one must match. Only http(s) URLs are taken: a
+ * {@code file:} URL would let whoever writes requests install any file of the guest.
  */
 record UpdateRequest(URI url, String md5, String sha256) {
 
@@ -25,7 +28,9 @@ record UpdateRequest(URI url, String md5, String sha256) {
             if (comma < 0) {
                 throw new CommandException("agentupdate expects 'url,md5sum'");
             }
-            return of(text.substring(0, comma), text.substring(comma + 1), null);
+            String digest = text.substring(comma + 1).trim();
+            return digest.length() == 64 ? of(text.substring(0, comma), null, digest)
+                    : of(text.substring(0, comma), digest, null);
         }
         Map<String, Object> object = argument.object();
         if (object != null) {
@@ -43,8 +48,10 @@ record UpdateRequest(URI url, String md5, String sha256) {
         if (url == null || url.isBlank()) {
             throw new CommandException("agentupdate needs a 'url'");
         }
-        if (md5 == null || !MD5.matcher(md5.trim().toLowerCase(Locale.ROOT)).matches()) {
-            throw new CommandException("agentupdate needs an MD5 sum of 32 hexadecimal digits");
+        boolean md5Fits = md5 != null && MD5.matcher(md5.trim().toLowerCase(Locale.ROOT)).matches();
+        boolean shaOnly = md5 == null && sha256 != null && !sha256.isBlank();
+        if (!md5Fits && !shaOnly) {
+            throw new CommandException("agentupdate needs an MD5 sum of 32 or a SHA-256 of 64 hexadecimal digits");
         }
         String sha = null;
         if (sha256 != null && !sha256.isBlank()) {
@@ -60,10 +67,20 @@ record UpdateRequest(URI url, String md5, String sha256) {
             throw new CommandException("agentupdate was given a malformed URL");
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("http") && !scheme.equals("https") && !scheme.equals("file")) {
-            throw new CommandException("agentupdate downloads only http, https or file URLs, not '" + scheme + "'");
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw new CommandException("agentupdate downloads only http or https URLs, not '" + scheme + "'");
         }
-        return new UpdateRequest(uri, md5.trim().toLowerCase(Locale.ROOT), sha);
+        if (uri.getHost() == null) {
+            throw new CommandException("agentupdate was given a URL without a host");
+        }
+        return new UpdateRequest(uri, md5 == null ? null : md5.trim().toLowerCase(Locale.ROOT), sha);
+    }
+
+    /** Refuses plain http unless the configuration allows it. */
+    void checkScheme(boolean allowHttp) {
+        if (!allowHttp && url.getScheme().equalsIgnoreCase("http")) {
+            throw new CommandException("agentupdate downloads only https URLs; http is not allowed by the configuration");
+        }
     }
 
     /** The URL for messages and logs: without user info and query, which may hold credentials. */

@@ -95,11 +95,11 @@ class AgentUpdateFailureTest {
     }
 
     @Test
-    void largerThanTheCapAsFileUrl() throws Exception {
-        byte[] big = new byte[(int) MAX_SIZE + 1];
-        Path file = Files.write(scratch.resolve("big.jar"), big);
-        String message = refused(() -> fixture.update(file.toUri().toString(), md5(big)));
-        assertTrue(message.contains("larger than the limit"), message);
+    void fileUrlFromTheHostIsRefusedBeforeReading() throws Exception {
+        Path file = Files.write(scratch.resolve("a.jar"), jar);
+        String message = refused(() -> fixture.update(file.toUri().toString(), md5(jar)));
+        assertTrue(message.contains("only http or https"), message);
+        assertEquals(0, fixture.served.size());
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -96,6 +97,66 @@ class KmsActivateCommandsTest {
         assertFalse(e.getMessage().contains(KEY), e.getMessage());
         assertTrue(e.getMessage().contains("not found"), e.getMessage());
         assertTrue(actions.commands.get(0).contains("--org=o"));
+    }
+
+    @Test
+    void theKeyGoesOverRhsmsDbusApiAndOnNoCommandLine(@TempDir Path scratch) throws Exception {
+        assumeTrue(FakeRhsm.available(), "needs dbus-daemon and python3-dbus, python3-gi");
+        osRelease("ID=\"rhel\"\n");
+        tool();
+        try (FakeRhsm rhsm = FakeRhsm.start(root, scratch)) {
+            assertEquals("", activate(Map.of("activation_key", KEY, "org", "acme")));
+            assertEquals(List.of(), actions.commands, "no process was started: the key was on no command line");
+            assertEquals(1, rhsm.registrations().size(), rhsm.registrations().toString());
+            assertTrue(rhsm.registrations().get(0).contains("\"org\": \"acme\", \"keys\": [\"" + KEY + "\"]"),
+                    rhsm.registrations().toString());
+        }
+    }
+
+    @Test
+    void aKeyRhsmRefusesIsA500WithItsReasonAndNoFallback(@TempDir Path scratch) throws Exception {
+        assumeTrue(FakeRhsm.available(), "needs dbus-daemon and python3-dbus, python3-gi");
+        osRelease("ID=\"rhel\"\n");
+        tool();
+        try (FakeRhsm rhsm = FakeRhsm.start(root, scratch)) {
+            CommandException e = assertThrows(CommandException.class, () -> activate(Map.of("activation_key", "refused-key")));
+            assertEquals("500", e.code());
+            assertTrue(e.getMessage().contains("None of the activation keys specified exist"), e.getMessage());
+            assertFalse(e.getMessage().contains("refused-key"), e.getMessage());
+            assertEquals(List.of(), actions.commands, "RHSM answered: the command line is not tried");
+            assertTrue(rhsm.registrations().get(0).contains("\"org\": \"\""), rhsm.registrations().toString());
+        }
+    }
+
+    @Test
+    void withoutTheDbusApiTheCommandLineFallbackIsLogged() throws Exception {
+        osRelease("ID=\"rhel\"\n");
+        tool();
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                lines.add(r.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(KmsActivateCommands.class.getName());
+        logger.addHandler(capture);
+        try {
+            assertEquals("", activate(Map.of("activation_key", KEY, "org", "acme")));
+        } finally {
+            logger.removeHandler(capture);
+        }
+        assertEquals(1, actions.commands.size());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("D-Bus API is not available") && l.contains("falling back")), lines.toString());
+        assertFalse(lines.stream().anyMatch(l -> l.contains(KEY)), lines.toString());
     }
 
     @Test

@@ -39,6 +39,20 @@ final class TestArtifacts {
         return bytes.toByteArray();
     }
 
+    /** The jar with one entry's content replaced, every other entry (signature files too) kept as it was. */
+    static byte[] withEntry(byte[] jar, String name, String content) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (java.util.zip.ZipInputStream in = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(jar));
+                ZipOutputStream out = new ZipOutputStream(bytes)) {
+            for (ZipEntry e; (e = in.getNextEntry()) != null;) {
+                out.putNextEntry(new ZipEntry(e.getName()));
+                out.write(e.getName().equals(name) ? content.getBytes(StandardCharsets.UTF_8) : in.readAllBytes());
+                out.closeEntry();
+            }
+        }
+        return bytes.toByteArray();
+    }
+
     /** A zip of the given entries, in order. */
     static byte[] zip(Map<String, byte[]> entries) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();

@@ -35,6 +35,11 @@ final class UpdateFixture implements AutoCloseable {
     final UpdateManager manager;
 
     UpdateFixture(Path scratch, long maxSize) throws Exception {
+        this(scratch, maxSize, true, false, null);
+    }
+
+    /** trustStore non-null: the signed-bundle mode with that store (password "changeit"). */
+    UpdateFixture(Path scratch, long maxSize, boolean allowHttp, boolean allowDowngrade, Path trustStore) throws Exception {
         root = Files.createDirectories(scratch.resolve("root"));
         temp = Files.createDirectories(scratch.resolve("temp"));
         Map<String, String> config = new HashMap<>();
@@ -57,7 +62,8 @@ final class UpdateFixture implements AutoCloseable {
         });
         server.start();
         UpdateSettings settings = new UpdateSettings(Duration.ofSeconds(5), Duration.ofSeconds(5), maxSize, STATE_DIR,
-                3, temp, Duration.ofMillis(100), List.of("test.deferred*"), Duration.ofSeconds(10), Duration.ofSeconds(20));
+                3, temp, Duration.ofMillis(100), List.of("test.deferred*"), Duration.ofSeconds(10), Duration.ofSeconds(20),
+                allowHttp, allowDowngrade, trustStore, "changeit");
         manager = new UpdateManager(framework.getBundleContext(), settings, new TestGuestFiles(root), actions);
     }
 

@@ -48,4 +48,23 @@ class UpdateRequestTest {
         assertEquals("http://h:8080/a.jar", r.shownUrl());
         assertTrue(!r.shownUrl().contains("secret"));
     }
+
+    @Test
+    void textFormTellsTheDigestByItsLength() {
+        UpdateRequest sha = UpdateRequest.parse(CommandArgument.of("https://h/a.jar," + SHA.toUpperCase()));
+        assertNull(sha.md5());
+        assertEquals(SHA, sha.sha256());
+        assertThrows(CommandException.class, () -> UpdateRequest.parse(CommandArgument.of("https://h/a.jar," + "ab".repeat(20))));
+    }
+
+    @Test
+    void fileUrlsAreRefusedAndHttpOnlyWhenAllowed() {
+        CommandException e = assertThrows(CommandException.class,
+                () -> UpdateRequest.parse(CommandArgument.of("file:///etc/shadow," + MD5)));
+        assertTrue(e.getMessage().contains("only http or https"), e.getMessage());
+        UpdateRequest http = UpdateRequest.parse(CommandArgument.of("http://h/a.jar," + MD5));
+        assertThrows(CommandException.class, () -> http.checkScheme(false));
+        http.checkScheme(true);
+        UpdateRequest.parse(CommandArgument.of("https://h/a.jar," + MD5)).checkScheme(false);
+    }
 }
