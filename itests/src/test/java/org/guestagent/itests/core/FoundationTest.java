@@ -93,6 +93,8 @@ public class FoundationTest {
         ServiceRegistration<?> parser = register(Parser.class, new UpperCaseParser(), Exchange.PROTOCOL, "echo-test");
         Await.until("echo pair forms", () -> pairNamed("queue:echo") != null);
         assertEquals("HELLO", echoHost.call("hello"));
+        // the pair counts a request as served once its reply is sent, just after the host has it
+        Await.until("the pair counts the request", () -> pairNamed("queue:echo").served() == 1);
         PairInfo info = pairNamed("queue:echo");
         assertEquals("echo-test", info.protocol());
         assertEquals(1, info.served());
