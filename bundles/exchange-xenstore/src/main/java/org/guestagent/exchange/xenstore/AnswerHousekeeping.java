@@ -3,12 +3,10 @@ package org.guestagent.exchange.xenstore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.LongSupplier;
 
 /**
@@ -59,12 +57,6 @@ final class AnswerHousekeeping {
     synchronized void written(String id) {
         answers.remove(id); // an id answered again moves to the end
         answers.put(id, clock.getAsLong());
-    }
-
-    /** The host (or anybody) removed these: what XenStore lists now is all there is. */
-    synchronized void onlyThese(Collection<String> listed) {
-        Set<String> present = new HashSet<>(listed);
-        answers.keySet().retainAll(present);
     }
 
     /** Answers older than the lifetime, now forgotten here; the caller removes their nodes. */

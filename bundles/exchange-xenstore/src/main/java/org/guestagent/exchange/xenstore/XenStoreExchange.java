@@ -425,16 +425,15 @@ public final class XenStoreExchange implements Exchange {
     }
 
     /**
-     * Before {@code coming} answers are written: if they would pass the cap, first learn which
-     * answers the host removed itself, then remove the oldest of the rest.
+     * Before {@code coming} answers are written: if they would pass the cap, removes the oldest.
+     * Some may be gone already (a host that removes what it read); removing those is a no-op,
+     * cheaper than listing the folder to find out.
      */
     private void makeRoom(int coming) {
         if (!housekeeping.wouldPassCap(coming)) {
             return;
         }
         try {
-            List<String> listed = listAnswers();
-            housekeeping.onlyThese(listed == null ? List.of() : listed);
             if (housekeeping.wouldPassCap(coming)) {
                 List<String> oldest = housekeeping.makeRoom(coming);
                 LOG.log(Level.INFO, "{0} answers would pass the share of the XenStore quota kept for answers ({1}); "

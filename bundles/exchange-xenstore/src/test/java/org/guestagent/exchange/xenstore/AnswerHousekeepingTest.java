@@ -61,14 +61,13 @@ class AnswerHousekeepingTest {
     }
 
     @Test
-    void answersTheHostRemovedAreForgottenAndAnAnswerWrittenAgainMovesToTheEnd() {
-        for (int i = 0; i < 5; i++) {
+    void anAnswerWrittenAgainMovesToTheEnd() {
+        for (int i = 0; i < 3; i++) {
             answers.written("a" + i);
         }
-        answers.onlyThese(List.of("a1", "a3", "a4", "unknown"));
+        answers.written("a0");
         assertEquals(3, answers.size());
-        answers.written("a1");
         after(Duration.ofSeconds(600));
-        assertEquals(List.of("a3", "a4", "a1"), answers.expired());
+        assertEquals(List.of("a1", "a2", "a0"), answers.expired());
     }
 }
