@@ -287,7 +287,7 @@ public final class HostClient {
 
     private static void expect(List<String> params, int count, String form) {
         if (params.size() != count) {
-            throw new UsageException("usage: " + form);
+            throw new UsageException("expected: " + form);
         }
     }
 

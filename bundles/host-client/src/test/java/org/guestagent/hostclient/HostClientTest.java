@@ -282,7 +282,7 @@ class HostClientTest {
         assertEquals("guest-agent-client: --domid needs a number, not 'seven' (see guest-agent-client --help)\n", errors());
         err.reset();
         assertEquals(HostClient.EXIT_USAGE, run("version", "extra"));
-        assertEquals(1, errors().lines().count(), errors());
+        assertEquals("guest-agent-client: expected: version (see guest-agent-client --help)\n", errors());
         assertEquals(0, run("--help"));
         assertTrue(output().contains("--kdf K"), output());
         assertTrue(received.isEmpty(), "nothing was sent: " + received.keySet());
