@@ -26,17 +26,19 @@ import org.guestagent.xenstore.XenStoreTransport;
 /**
  * {@code guest-agent-client}: plays the XenAPI host against a guest's agent over XenStore.
  * Prints {@code <returncode> <message>}; exits 0 on success, 1 on an error answer, 2 on a
- * timeout, 3 when XenStore cannot be reached, 64 on a usage error.
+ * timeout, 3 when XenStore cannot be reached, 4 when no agent can answer in that domain, 64 on a
+ * usage error.
  */
 public final class HostClient {
 
     static final int EXIT_ERROR_ANSWER = 1;
     static final int EXIT_TIMEOUT = 2;
     static final int EXIT_UNREACHABLE = 3;
+    static final int EXIT_NO_AGENT = 4;
     static final int EXIT_USAGE = 64;
 
     private static final String USAGE = String.join("\n",
-            "usage: guest-agent-client [--socket PATH] [--domid N] [--timeout SECONDS] COMMAND [ARGS]",
+            "usage: guest-agent-client [--socket PATH] [--domid N] [--timeout SECONDS] [--kdf md5|sha256] COMMAND [ARGS]",
             "commands:",
             "  version                         the agent's version",
             "  features                        the agent's commands",
@@ -51,13 +53,19 @@ public final class HostClient {
             "  --socket PATH   xenstored socket (default: $XENSTORED_PATH, $XENSTORED_RUNDIR/socket,",
             "                  /var/run/xenstored/socket)",
             "  --domid N       the guest's domain id (default 1, the simulator's guest)",
-            "  --timeout S     seconds to wait for the answer (default 30; resetnetwork 60)");
+            "  --timeout S     seconds to wait for the answer (default 30; resetnetwork 60)",
+            "  --kdf K         password key derivation of the host's OpenSSL: sha256 (1.1.0 and later,",
+            "                  what a current nova sends; the default) or md5 (1.0.2 and older)",
+            "exit status: 0 success, 1 error answer, 2 timeout, 3 XenStore unreachable,",
+            "             4 no agent in that domain, 64 usage error");
 
     private final PrintStream out;
     private final PrintStream err;
     private final Map<String, String> env;
     private final ObjectMapper json = new ObjectMapper();
     private final JsonNodeFactory nodes = JsonNodeFactory.instance;
+    /** How the password is encrypted; SHA-256 is what nova on OpenSSL 1.1.0 or later sends. */
+    private KeyExchange.Kdf kdf = KeyExchange.Kdf.SHA256;
 
     HostClient(PrintStream out, PrintStream err, Map<String, String> env) {
         this.out = out;
@@ -79,13 +87,21 @@ public final class HostClient {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--socket" -> socket = Path.of(value(args, ++i));
-                    case "--domid" -> domid = Integer.parseInt(value(args, ++i));
-                    case "--timeout" -> timeout = Duration.ofSeconds(Long.parseLong(value(args, ++i)));
+                    case "--domid" -> domid = number(args[i], value(args, ++i));
+                    case "--timeout" -> timeout = Duration.ofSeconds(number(args[i], value(args, ++i)));
+                    case "--kdf" -> kdf = KeyExchange.Kdf.of(value(args, ++i));
                     case "-h", "--help" -> {
                         out.println(USAGE);
                         return 0;
                     }
-                    default -> rest.add(args[i]);
+                    default -> {
+                        // before the command, a dash starts an option; after it, the command's own
+                        // arguments may start with one (resetnetwork --networking, a password)
+                        if (rest.isEmpty() && args[i].startsWith("-") && args[i].length() > 1) {
+                            return usage("unknown option '" + args[i] + "'");
+                        }
+                        rest.add(args[i]);
+                    }
                 }
             }
         } catch (IllegalArgumentException e) {
@@ -96,11 +112,15 @@ public final class HostClient {
         }
         try (XenStoreClient xenstore = XenStoreClient.open(XenStoreTransport.unixSocket(socket))) {
             AgentCaller caller = new AgentCaller(xenstore, domid);
+            caller.checkDomain(socket.toString());
             return command(caller, xenstore, rest, timeout);
         } catch (UsageException e) {
             return usage(e.getMessage());
+        } catch (AgentCaller.NoAgentException e) {
+            err.println("guest-agent-client: " + e.getMessage());
+            return EXIT_NO_AGENT;
         } catch (AgentCaller.TimeoutException e) {
-            err.println(e.getMessage());
+            err.println("guest-agent-client: " + e.getMessage());
             return EXIT_TIMEOUT;
         } catch (IOException e) {
             err.println("guest-agent-client: " + e.getMessage());
@@ -169,7 +189,7 @@ public final class HostClient {
         }
         String encrypted;
         try {
-            encrypted = keys.encrypt(password, keyinit.message());
+            encrypted = keys.encrypt(password, keyinit.message(), kdf);
         } catch (GeneralSecurityException | NumberFormatException e) {
             err.println("guest-agent-client: the agent's keyinit answer is not a usable key");
             return EXIT_ERROR_ANSWER;
@@ -251,15 +271,23 @@ public final class HostClient {
         return answer.succeeded() ? 0 : EXIT_ERROR_ANSWER;
     }
 
+    /** One line: what is wrong, and where the usage is. */
     private int usage(String problem) {
-        err.println("guest-agent-client: " + problem);
-        err.println(USAGE);
+        err.println("guest-agent-client: " + problem + " (see guest-agent-client --help)");
         return EXIT_USAGE;
+    }
+
+    private static int number(String option, String value) {
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " needs a number, not '" + value + "'");
+        }
     }
 
     private static void expect(List<String> params, int count, String form) {
         if (params.size() != count) {
-            throw new UsageException("usage: " + form);
+            throw new UsageException("expected: " + form);
         }
     }
 

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.Base64;
 
 import javax.crypto.Cipher;
@@ -13,10 +14,27 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The host's half of keyinit/password (PROTOCOL.md section 3): Diffie-Hellman over the agent
- * protocol's fixed group, then AES-128-CBC with key = MD5(S) and iv = MD5(key || S), S being the
- * shared secret in decimal (what {@code openssl enc -aes-128-cbc -nosalt -md md5 -pass pass:S} does).
+ * protocol's fixed group, then AES-128-CBC with key and IV derived from the shared secret S in
+ * decimal as {@code openssl enc -aes-128-cbc -nosalt -pass pass:S} does: with SHA-256 on OpenSSL
+ * 1.1.0 and later (what a current nova sends), with MD5 on older hosts.
  */
 final class KeyExchange {
+
+    /** The key derivation of the host's OpenSSL (one round of EVP_BytesToKey, no salt). */
+    enum Kdf {
+        /** OpenSSL up to 1.0.2: key = MD5(S), iv = MD5(key || S). */
+        MD5,
+        /** OpenSSL 1.1.0 and later: key = SHA-256(S)[0:16], iv = SHA-256(S)[16:32]. */
+        SHA256;
+
+        static Kdf of(String name) {
+            return switch (name) {
+                case "md5" -> MD5;
+                case "sha256" -> SHA256;
+                default -> throw new IllegalArgumentException("--kdf must be md5 or sha256, not '" + name + "'");
+            };
+        }
+    }
 
     static final BigInteger PRIME = new BigInteger("162259276829213363391578010288127");
     static final BigInteger GENERATOR = BigInteger.valueOf(5);
@@ -35,11 +53,19 @@ final class KeyExchange {
     }
 
     /** Encrypts the password the way the host does: password + "\n", AES-128-CBC, base64. */
-    String encrypt(String password, String agentPublicKey) throws GeneralSecurityException {
+    String encrypt(String password, String agentPublicKey, Kdf kdf) throws GeneralSecurityException {
         BigInteger agentKey = new BigInteger(agentPublicKey.trim());
         byte[] secret = agentKey.modPow(privateKey, PRIME).toString().getBytes(StandardCharsets.US_ASCII);
-        byte[] key = md5(secret);
-        byte[] iv = md5(concat(key, secret));
+        byte[] key;
+        byte[] iv;
+        if (kdf == Kdf.MD5) {
+            key = md5(secret);
+            iv = md5(concat(key, secret));
+        } else {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(secret);
+            key = Arrays.copyOfRange(digest, 0, 16);
+            iv = Arrays.copyOfRange(digest, 16, 32);
+        }
         Cipher cipher = Cipher.getInstance("AES/CBC/PKCS5Padding");
         cipher.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new IvParameterSpec(iv));
         byte[] encrypted = cipher.doFinal((password + "\n").getBytes(StandardCharsets.UTF_8));

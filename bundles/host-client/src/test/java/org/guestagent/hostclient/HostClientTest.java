@@ -50,6 +50,7 @@ class HostClientTest {
     final ObjectMapper json = new ObjectMapper();
     BigInteger agentPrivate = new BigInteger(128, new SecureRandom());
     volatile String decryptedPassword;
+    volatile KeyExchange.Kdf passwordKdf;
     final ByteArrayOutputStream out = new ByteArrayOutputStream();
     final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
@@ -108,14 +109,34 @@ class HostClientTest {
             case "password": {
                 BigInteger hostPublic = new BigInteger(received.get("keyinit").asText());
                 byte[] secret = hostPublic.modPow(agentPrivate, KeyExchange.PRIME).toString().getBytes(StandardCharsets.US_ASCII);
-                MessageDigest md5 = MessageDigest.getInstance("MD5");
-                byte[] key = md5.digest(secret);
-                md5.update(key);
-                byte[] iv = md5.digest(secret);
-                Cipher c = Cipher.getInstance("AES/CBC/PKCS5Padding");
-                c.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"), new IvParameterSpec(iv));
-                decryptedPassword = new String(c.doFinal(Base64.getDecoder().decode(value.asText())), StandardCharsets.UTF_8);
-                return new String[] {"0", ""};
+                byte[] encrypted = Base64.getDecoder().decode(value.asText());
+                for (KeyExchange.Kdf kdf : KeyExchange.Kdf.values()) {
+                    byte[] key;
+                    byte[] iv;
+                    if (kdf == KeyExchange.Kdf.MD5) {
+                        MessageDigest md5 = MessageDigest.getInstance("MD5");
+                        key = md5.digest(secret);
+                        md5.update(key);
+                        iv = md5.digest(secret);
+                    } else {
+                        byte[] digest = MessageDigest.getInstance("SHA-256").digest(secret);
+                        key = java.util.Arrays.copyOf(digest, 16);
+                        iv = java.util.Arrays.copyOfRange(digest, 16, 32);
+                    }
+                    Cipher c = Cipher.getInstance("AES/CBC/PKCS5Padding");
+                    c.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"), new IvParameterSpec(iv));
+                    try {
+                        String plain = new String(c.doFinal(encrypted), StandardCharsets.UTF_8);
+                        if (plain.endsWith("\n")) {
+                            decryptedPassword = plain;
+                            passwordKdf = kdf;
+                            return new String[] {"0", ""};
+                        }
+                    } catch (javax.crypto.BadPaddingException e) {
+                        // the other derivation, then
+                    }
+                }
+                return new String[] {"500", "Invalid password data received"};
             }
             case "file_inject":
             case "injectfile":
@@ -163,7 +184,16 @@ class HostClientTest {
         assertEquals(0, run("password", "s3cret pass"));
         assertEquals("0 \n", output());
         assertEquals("s3cret pass\n", decryptedPassword);
+        assertEquals(KeyExchange.Kdf.SHA256, passwordKdf, "the default is what nova on OpenSSL 1.1.0 or later sends");
         assertTrue(received.get("keyinit").isTextual(), "keyinit value is a decimal string");
+
+        assertEquals(0, run("--kdf", "md5", "password", "old-host pass"));
+        assertEquals("old-host pass\n", decryptedPassword);
+        assertEquals(KeyExchange.Kdf.MD5, passwordKdf);
+        assertEquals(0, run("--kdf", "sha256", "password", "new-host pass"));
+        assertEquals(KeyExchange.Kdf.SHA256, passwordKdf);
+        assertEquals(HostClient.EXIT_USAGE, run("--kdf", "sha1", "password", "x"));
+        assertEquals("guest-agent-client: --kdf must be md5 or sha256, not 'sha1' (see guest-agent-client --help)\n", errors());
     }
 
     @Test
@@ -171,14 +201,21 @@ class HostClientTest {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/openssl")), "openssl is missing: install the Debian package openssl");
         KeyExchange host = new KeyExchange(new SecureRandom());
         String agentPublic = KeyExchange.GENERATOR.modPow(agentPrivate, KeyExchange.PRIME).toString();
-        String encrypted = host.encrypt("p4ss", agentPublic);
         String secret = new BigInteger(host.publicKey()).modPow(agentPrivate, KeyExchange.PRIME).toString();
-        Process p = new ProcessBuilder("/usr/bin/openssl", "enc", "-d", "-aes-128-cbc", "-a", "-A", "-nosalt", "-md", "md5",
-                "-pass", "pass:" + secret).start();
-        p.getOutputStream().write(encrypted.getBytes(StandardCharsets.US_ASCII));
+        // OpenSSL 3 without -md derives with SHA-256, as nova's command does
+        assertEquals("p4ss\n", opensslDecrypt(host.encrypt("p4ss", agentPublic, KeyExchange.Kdf.SHA256), secret));
+        assertEquals("p4ss\n", opensslDecrypt(host.encrypt("p4ss", agentPublic, KeyExchange.Kdf.MD5), secret, "-md", "md5"));
+    }
+
+    private static String opensslDecrypt(String base64, String secret, String... more) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("/usr/bin/openssl", "enc", "-d", "-aes-128-cbc", "-a", "-A",
+                "-nosalt", "-pass", "pass:" + secret));
+        command.addAll(List.of(more));
+        Process p = new ProcessBuilder(command).start();
+        p.getOutputStream().write(base64.getBytes(StandardCharsets.US_ASCII));
         p.getOutputStream().close();
         assertTrue(p.waitFor(10, TimeUnit.SECONDS));
-        assertEquals("p4ss\n", new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     }
 
     @Test
@@ -231,6 +268,80 @@ class HostClientTest {
         assertEquals(HostClient.EXIT_TIMEOUT, run("--timeout", "1", "version"));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("did not answer 'version' within 1 s"));
         assertEquals(List.of(), guest.directory("data/host"), "the request is withdrawn");
+    }
+
+    @Test
+    void errorsAreOneLineWithAPointerToHelpAndUnknownOptionsAreCalledOptions() {
+        assertEquals(HostClient.EXIT_USAGE, run("--foo", "version"));
+        assertEquals("guest-agent-client: unknown option '--foo' (see guest-agent-client --help)\n", errors());
+        err.reset();
+        assertEquals(HostClient.EXIT_USAGE, run("frobnicate"));
+        assertEquals("guest-agent-client: unknown command 'frobnicate' (see guest-agent-client --help)\n", errors());
+        err.reset();
+        assertEquals(HostClient.EXIT_USAGE, run("--domid", "seven", "version"));
+        assertEquals("guest-agent-client: --domid needs a number, not 'seven' (see guest-agent-client --help)\n", errors());
+        err.reset();
+        assertEquals(HostClient.EXIT_USAGE, run("version", "extra"));
+        assertEquals("guest-agent-client: expected: version (see guest-agent-client --help)\n", errors());
+        assertEquals(0, run("--help"));
+        assertTrue(output().contains("--kdf K"), output());
+        assertTrue(received.isEmpty(), "nothing was sent: " + received.keySet());
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 60, unit = TimeUnit.SECONDS) // the client must not wait its --timeout of 600 s
+    void aDomainWithoutAHomeFailsAtOnceAndSaysSo() throws IOException {
+        String[] args = {"--socket", socket.toString(), "--domid", "7", "--timeout", "600", "version"};
+        int status = new HostClient(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+                Map.of()).run(args);
+        assertEquals(HostClient.EXIT_NO_AGENT, status);
+        assertEquals("guest-agent-client: no agent can answer: there is no domain 7 in XenStore at " + socket
+                + " (no /local/domain/7); check --domid\n", errors());
+        assertTrue(guest.readIfExists("/local/domain/7").isEmpty(), "nothing was written for domain 7");
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 60, unit = TimeUnit.SECONDS) // the client must not wait its --timeout of 600 s
+    void aDomainWhereNothingEverAnsweredFailsAfterAShortWaitAndSaysSo() throws Exception {
+        agentRunning = false;
+        agent.join(5000);
+        assertEquals(HostClient.EXIT_NO_AGENT, run("--timeout", "600", "version"));
+        assertEquals("guest-agent-client: nothing answered 'version' within " + AgentCaller.FIRST_CONTACT.toSeconds()
+                + " s, and nothing has ever answered in domain 4 (no /local/domain/4/data/guest; no data/host before this request):"
+                + " no agent runs in that guest, or --domid is wrong\n", errors());
+        assertEquals(List.of(), guest.directory("data/host"), "the request is withdrawn");
+    }
+
+    @Test
+    void answersWithEscapesAreReadUnescaped() throws Exception {
+        agentRunning = false;
+        agent.join(5000);
+        Thread answerer = new Thread(() -> {
+            try {
+                while (true) {
+                    List<String> ids = guest.readIfExists("data/host").isPresent() ? guest.directory("data/host") : List.of();
+                    if (!ids.isEmpty()) {
+                        guest.rm("data/host/" + ids.get(0));
+                        // as the agent writes it: printable ASCII, quote, backslash and non-ASCII as escapes
+                        guest.write("data/guest/" + ids.get(0),
+                                "{\"returncode\":\"500\",\"message\":\"The path /caf\\u00E9 \\u0022x\\u0022 \\u005C is a folder\"}");
+                        return;
+                    }
+                    Thread.sleep(5);
+                }
+            } catch (Exception e) {
+                // the test fails on the missing answer
+            }
+        });
+        guest.mkdir("data/guest");
+        answerer.start();
+        assertEquals(HostClient.EXIT_ERROR_ANSWER, run("version"));
+        assertEquals("500 The path /café \"x\" \\ is a folder\n", output());
+        answerer.join(5000);
+    }
+
+    private String errors() {
+        return err.toString(StandardCharsets.UTF_8);
     }
 
     @Test

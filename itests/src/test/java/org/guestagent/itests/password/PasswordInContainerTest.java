@@ -102,6 +102,17 @@ public class PasswordInContainerTest {
         assertEquals(answer("500", "Password without key exchange"), host.call(request("password", "\"AAAA\"")));
     }
 
+    /** nova's own command on OpenSSL 1.1.0 or later: no -md, so the key is derived with SHA-256. */
+    @Test
+    public void novaOnACurrentOpensslSetsRootsPassword() throws Exception {
+        BigInteger secret = keyinit("\"" + hostKey(privateKey()) + "\"");
+        String encrypted = new String(run(List.of("openssl", "enc", "-aes-128-cbc", "-a", "-A", "-nosalt", "-pass", "pass:" + secret),
+                "Curr3nt-openssl\n".getBytes(StandardCharsets.UTF_8)), StandardCharsets.US_ASCII).strip();
+        assertEquals(answer("0", ""), host.call(request("password", quoted(encrypted))));
+        String hash = Files.readString(files.resolve("/etc/shadow")).lines().findFirst().orElseThrow().split(":")[1];
+        assertTrue(pythonVerifies("Curr3nt-openssl", hash));
+    }
+
     @Test
     public void aHostKeySentAsAJsonNumberWorks() throws Exception {
         BigInteger secret = keyinit(hostKey(privateKey()).toString());

@@ -70,6 +70,9 @@ public final class AgentRun implements AutoCloseable {
         return dir.resolve("agent.log");
     }
 
+    /** The XenStore exchange's configuration (answer housekeeping, quota). */
+    public static final String EXCHANGE_PID = "org.guestagent.exchange.xenstore";
+
     /** Sets one key of a configuration file of the copy (config/&lt;pid&gt;.cfg). */
     public void configure(String pid, String key, String value) throws IOException {
         Path file = home.resolve("config").resolve(pid + ".cfg");

@@ -49,11 +49,22 @@ public final class HostSide implements AutoCloseable {
         this.removeAnswers = removeAnswers;
     }
 
-    /** Starts the simulator on {@code dir/guest.sock} and {@code dir/dom0.sock} and watches the answers. */
+    /**
+     * Starts the simulator on {@code dir/guest.sock} and {@code dir/dom0.sock} and watches the
+     * answers. The guest has C xenstored's default node quota of 1,000.
+     */
     public static HostSide start(Path dir, boolean removeAnswers) throws IOException {
+        return start(dir, removeAnswers, XenStoreSimulator.DEFAULT_NODE_QUOTA);
+    }
+
+    /**
+     * The same with another node quota for the guest, as a host that queues thousands of requests
+     * for one guest must give it (xenstored --entry-nb): its pending requests are the guest's nodes.
+     */
+    public static HostSide start(Path dir, boolean removeAnswers, int nodeQuota) throws IOException {
         Path guestSocket = dir.resolve("guest.sock");
         Path dom0Socket = dir.resolve("dom0.sock");
-        XenStoreSimulator simulator = new XenStoreSimulator().start(guestSocket).listen(dom0Socket, 0);
+        XenStoreSimulator simulator = new XenStoreSimulator().nodeQuota(nodeQuota).start(guestSocket).listen(dom0Socket, 0);
         XenStoreClient client;
         try {
             client = XenStoreClient.open(XenStoreTransport.unixSocket(dom0Socket), Duration.ofSeconds(20));

@@ -46,7 +46,9 @@ class SigtermUnderLoadTest {
 
     @BeforeEach
     void start() throws Exception {
-        run = AgentOnHost.prepare("sigterm");
+        // 4,000 requests queued at once are 4,000 nodes of the guest: such a host gives the guest
+        // a larger quota, and the agent is told so (then it keeps all the answers this test reads)
+        run = AgentOnHost.prepare("sigterm", 5 * REQUESTS);
         host = run.host();
         agent = run.agent();
         run.startAgent();

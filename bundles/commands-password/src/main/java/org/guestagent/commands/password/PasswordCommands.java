@@ -31,9 +31,11 @@ import org.osgi.service.component.annotations.Reference;
 
 /**
  * {@code keyinit} and {@code password} (PROTOCOL.md section 3): the host and the agent agree on
- * a key by Diffie-Hellman, then the host sends root's new password encrypted with it. The key
- * belongs to the exchange the keyinit came through and is forgotten after a successful change.
- * Nothing secret (password, shared secret, key, ciphertext) is ever logged or answered.
+ * a key by Diffie-Hellman, then the host sends root's new password encrypted with it, the key
+ * derived with MD5 or SHA-256 as the host's OpenSSL does (both are tried). The key belongs to the
+ * exchange the keyinit came through and is forgotten after a successful change, or after the third
+ * failed password request. Every failure to decrypt answers one text, so answers are no padding
+ * oracle. Nothing secret (password, shared secret, key, ciphertext) is ever logged or answered.
  */
 @Component(service = CommandSet.class)
 public class PasswordCommands implements CommandSet {
@@ -75,7 +77,7 @@ public class PasswordCommands implements CommandSet {
         DiffieHellman agent = DiffieHellman.generate(random);
         // the session is asked only now: a keyinit that passed its timeout (the host got a 500 and may
         // have sent another) can no longer change it, and so never replaces the key of a later keyinit
-        keyExchange(context).replace(new PasswordCipher(agent.sharedSecret(hostKey)));
+        keyExchange(context).replace(new KeyExchange.Key(agent.sharedSecret(hostKey)));
         LOG.log(System.Logger.Level.DEBUG, "Key agreed for request " + context.requestId() + " on " + context.session().name());
         return new CommandResult("D0", agent.publicKey().toString());
     }
@@ -83,24 +85,38 @@ public class PasswordCommands implements CommandSet {
     @Command(value = "password", secret = true)
     public String password(CommandArgument argument, CommandContext context) {
         KeyExchange exchange = keyExchange(context);
-        PasswordCipher cipher = exchange.current();
-        if (cipher == null) {
+        KeyExchange.Key key = exchange.current();
+        if (key == null) {
             throw new CommandException(NO_KEY);
         }
-        byte[] plain = decrypt(cipher, argument);
-        char[] password = null;
+        char[] password;
         try {
-            password = checkedPassword(plain);
+            password = decrypt(key, argument);
+        } catch (Refused e) {
+            // one text for every failure, so the answer tells nothing about padding or plaintext
+            boolean dropped = exchange.failed(key);
+            LOG.log(System.Logger.Level.INFO, "Password request " + context.requestId() + " refused: " + e.getMessage()
+                    + (dropped ? "; " + KeyExchange.FAILURES_ALLOWED + " failures with this key, so it is dropped and the host must send keyinit again" : ""));
+            throw new CommandException(e.answer);
+        }
+        try {
             rootPassword.set(password);
         } finally {
-            Arrays.fill(plain, (byte) 0);
-            if (password != null) {
-                Arrays.fill(password, '\0');
-            }
+            Arrays.fill(password, '\0');
         }
-        exchange.forget(cipher);
+        exchange.forget(key);
         LOG.log(System.Logger.Level.INFO, "Root password set for request " + context.requestId());
         return "";
+    }
+
+    /** A password request refused: the answer the host gets, and the reason for the log (nothing secret). */
+    private static final class Refused extends Exception {
+        final String answer;
+
+        Refused(String answer, String reason) {
+            super(reason, null, false, false);
+            this.answer = answer;
+        }
     }
 
     /** The host key as decimal text: a string, or an integer JSON number from old hosts. */
@@ -114,47 +130,89 @@ public class PasswordCommands implements CommandSet {
         throw new IllegalArgumentException("The public key must be a decimal number, given as a string or a number");
     }
 
-    private static byte[] decrypt(PasswordCipher cipher, CommandArgument argument) {
+    /**
+     * Decrypts with both key derivations and takes the one whose result is a password as the host
+     * sends it: valid PKCS#7 padding, then text ending in a newline. With the wrong derivation
+     * that happens about once in 2^16 tries for padding and newline alone, so the rest must be
+     * a valid password too; if both derivations (or neither) fit, the data is refused.
+     */
+    private static char[] decrypt(KeyExchange.Key key, CommandArgument argument) throws Refused {
         String text = argument.text();
         if (text == null) {
-            throw new CommandException(NOT_BASE64);
+            throw new Refused(NOT_BASE64, "the value is not a string");
         }
         byte[] encrypted;
         try {
             // openssl without -A breaks lines every 64 characters; any whitespace is allowed
             encrypted = Base64.getDecoder().decode(text.replaceAll("\\s+", ""));
         } catch (IllegalArgumentException e) {
-            throw new CommandException(NOT_BASE64);
+            throw new Refused(NOT_BASE64, "not base64");
         }
         if (encrypted.length > MAX_CIPHERTEXT_BYTES) {
-            throw new CommandException("Invalid password data received: longer than a password of at most "
+            throw new Refused(INVALID_DATA, encrypted.length + " bytes, longer than a password of at most "
                     + MAX_PASSWORD_BYTES + " bytes can be");
         }
-        try {
-            return cipher.decrypt(encrypted);
-        } catch (IllegalBlockSizeException | BadPaddingException e) {
-            throw new CommandException(INVALID_DATA);
+        Candidate md5 = candidate(key.md5, encrypted);
+        Candidate sha256 = candidate(key.sha256, encrypted);
+        if (md5.password != null && sha256.password != null) {
+            md5.wipe();
+            sha256.wipe();
+            throw new Refused(INVALID_DATA, "both key derivations give a password");
+        }
+        if (md5.password != null) {
+            return md5.password;
+        }
+        if (sha256.password != null) {
+            return sha256.password;
+        }
+        throw new Refused(INVALID_DATA, "MD5 key: " + md5.problem + "; SHA-256 key: " + sha256.problem);
+    }
+
+    /** What one key derivation makes of the data: a password, or why not (never the plaintext). */
+    private record Candidate(char[] password, String problem) {
+        void wipe() {
+            if (password != null) {
+                Arrays.fill(password, '\0');
+            }
         }
     }
 
-    /** Strips the host's trailing newlines and refuses what cannot be a login password. */
+    private static Candidate candidate(PasswordCipher cipher, byte[] encrypted) {
+        byte[] plain;
+        try {
+            plain = cipher.decrypt(encrypted);
+        } catch (IllegalBlockSizeException e) {
+            return new Candidate(null, "not whole 16-byte blocks");
+        } catch (BadPaddingException e) {
+            return new Candidate(null, "no valid padding");
+        }
+        try {
+            return new Candidate(checkedPassword(plain), null);
+        } catch (IllegalArgumentException e) {
+            return new Candidate(null, e.getMessage());
+        } finally {
+            Arrays.fill(plain, (byte) 0);
+        }
+    }
+
+    /** Strips the host's trailing newline(s) and refuses what cannot be a login password. */
     private static char[] checkedPassword(byte[] plain) {
         int length = plain.length;
+        if (length == 0 || plain[length - 1] != '\n') {
+            throw new IllegalArgumentException("the text does not end in a newline");
+        }
         while (length > 0 && plain[length - 1] == '\n') {
             length--;
         }
         if (length == 0) {
-            throw new CommandException("The password is empty; refusing to set an empty root password");
+            throw new IllegalArgumentException("the password is empty");
         }
         if (length > MAX_PASSWORD_BYTES) {
-            throw new CommandException("The password is too long: at most " + MAX_PASSWORD_BYTES + " bytes are possible");
+            throw new IllegalArgumentException("the password is longer than " + MAX_PASSWORD_BYTES + " bytes");
         }
         for (int i = 0; i < length; i++) {
-            if (plain[i] == 0) {
-                throw new CommandException("The password contains a NUL byte, which a Unix password cannot hold");
-            }
             if ((plain[i] & 0xff) < 0x20 || plain[i] == 0x7f) {
-                throw new CommandException("The password contains control characters (such as a line break inside)");
+                throw new IllegalArgumentException("the password contains a NUL or control byte");
             }
         }
         CharBuffer chars;
@@ -163,7 +221,7 @@ public class PasswordCommands implements CommandSet {
                     .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(plain, 0, length));
         } catch (CharacterCodingException e) {
-            throw new CommandException("The password is not valid UTF-8 text");
+            throw new IllegalArgumentException("the password is not valid UTF-8");
         }
         char[] password = new char[chars.remaining()];
         chars.get(password);

@@ -145,10 +145,11 @@ class PasswordCommandsTest {
 
     @Test
     void dataThatIsNotBase64() throws Exception {
-        guest.keyinit(session);
         for (String bad : List.of("not base64!", "AAAAA", "AA=A", "€€€€")) {
+            guest.keyinit(session); // three failures drop a key
             assertEquals(new CommandResult("500", "Couldn't decode base64 data"), password(bad), bad);
         }
+        guest.keyinit(session);
         assertEquals(new CommandResult("500", "Couldn't decode base64 data"),
                 answer(() -> guest.commands.password(CommandArgument.of(BigInteger.TEN), session.request())));
         assertEquals(ScratchGuest.SHADOW_BEFORE, guest.shadowText());
@@ -166,9 +167,14 @@ class PasswordCommandsTest {
         String truncated = Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(valid, 10));
         for (String bad : List.of(zeroPad, tooLongPad, unequalPad, truncated, "", "AAAA")) {
             assertEquals(new CommandResult("500", "Invalid password data received"), password(bad), bad);
+            secret = guest.keyinit(session); // three failures drop a key
+            zeroPad = Tools.opensslEncrypt(secret, "abcdefghijklmno\0".getBytes(StandardCharsets.ISO_8859_1), "-nopad");
+            tooLongPad = Tools.opensslEncrypt(secret, "abcdefghijklmno\u0011".getBytes(StandardCharsets.ISO_8859_1), "-nopad");
+            unequalPad = Tools.opensslEncrypt(secret, "abcdefghijklm\u0002\u0003\u0003".getBytes(StandardCharsets.ISO_8859_1), "-nopad");
         }
         assertEquals(ScratchGuest.SHADOW_BEFORE, guest.shadowText());
-        // the key survives bad data: the host may send again
+        // the key survives a failure: the host may send again
+        assertEquals("500", password(zeroPad).code());
         assertEquals("0", password(Tools.opensslEncrypt(secret, "pw-after-errors\n".getBytes())).code());
     }
 
@@ -178,7 +184,7 @@ class PasswordCommandsTest {
         String big = Tools.opensslEncrypt(secret, ("x".repeat(4096) + "\n").getBytes());
         CommandResult answer = password(big);
         assertEquals("500", answer.code());
-        assertTrue(answer.message().startsWith("Invalid password data received: longer than"), answer.message());
+        assertEquals(new CommandResult("500", "Invalid password data received"), answer);
         byte[] random = new byte[4096];
         new java.security.SecureRandom().nextBytes(random);
         assertEquals(answer, password(Base64.getEncoder().encodeToString(random)));
@@ -194,19 +200,18 @@ class PasswordCommandsTest {
         String before = guest.shadowText();
         secret = guest.keyinit(session);
         CommandResult tooLong = password(Tools.opensslEncrypt(secret, (longest + "L\n").getBytes()));
-        assertEquals(new CommandResult("500", "The password is too long: at most 511 bytes are possible"), tooLong);
+        assertEquals(new CommandResult("500", "Invalid password data received"), tooLong);
         assertEquals(before, guest.shadowText());
     }
 
     @Test
     void passwordsWithNulOrControlBytesAreRefused() throws Exception {
-        BigInteger secret = guest.keyinit(session);
-        CommandResult nul = password(Tools.opensslEncrypt(secret, "ab\0cd\n".getBytes(StandardCharsets.ISO_8859_1)));
-        assertEquals(new CommandResult("500", "The password contains a NUL byte, which a Unix password cannot hold"), nul);
-        assertEquals("500", password(Tools.opensslEncrypt(secret, "two\nlines\n".getBytes())).code());
-        assertEquals(new CommandResult("500", "The password is not valid UTF-8 text"),
-                password(Tools.opensslEncrypt(secret, new byte[] {'a', (byte) 0xff, 'b', '\n'})));
-        assertEquals("500", password(Tools.opensslEncrypt(secret, "\n".getBytes())).code(), "empty password");
+        CommandResult invalid = new CommandResult("500", "Invalid password data received");
+        for (byte[] bad : List.of("ab\0cd\n".getBytes(StandardCharsets.ISO_8859_1), "two\nlines\n".getBytes(),
+                new byte[] {'a', (byte) 0xff, 'b', '\n'}, "\n".getBytes())) {
+            BigInteger secret = guest.keyinit(session);
+            assertEquals(invalid, password(Tools.opensslEncrypt(secret, bad)));
+        }
         assertEquals(ScratchGuest.SHADOW_BEFORE, guest.shadowText());
     }
 

@@ -14,12 +14,27 @@ final class Tools {
     private Tools() {
     }
 
-    /** What the XenAPI host does: {@code openssl enc -aes-128-cbc -a -A -nosalt -md md5 -pass pass:S}. */
+    /** What a XenAPI host on OpenSSL 1.0.2 or older does: {@code openssl enc -aes-128-cbc -a -A -nosalt -md md5 -pass pass:S}. */
     static String opensslEncrypt(BigInteger sharedSecret, byte[] plain, String... more) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("openssl", "enc", "-aes-128-cbc", "-a", "-A", "-nosalt", "-md", "md5",
+        List<String> options = new ArrayList<>(List.of("-md", "md5"));
+        options.addAll(List.of(more));
+        return opensslEncryptAsNova(sharedSecret, plain, options.toArray(String[]::new));
+    }
+
+    /**
+     * Exactly nova's command, {@code openssl enc -aes-128-cbc -a -A -nosalt -pass pass:S} with no
+     * {@code -md}: the key derivation is the installed OpenSSL's default (SHA-256 since 1.1.0).
+     */
+    static String opensslEncryptAsNova(BigInteger sharedSecret, byte[] plain, String... more) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("openssl", "enc", "-aes-128-cbc", "-a", "-A", "-nosalt",
                 "-pass", "pass:" + sharedSecret));
         command.addAll(List.of(more));
         return new String(run(command, plain), StandardCharsets.US_ASCII).strip();
+    }
+
+    /** The installed OpenSSL's version text, e.g. "OpenSSL 3.0.19 27 Jan 2026". */
+    static String opensslVersion() throws IOException, InterruptedException {
+        return new String(run(List.of("openssl", "version"), null), StandardCharsets.US_ASCII).strip();
     }
 
     static byte[] opensslDecrypt(BigInteger sharedSecret, String base64) throws IOException, InterruptedException {

@@ -22,6 +22,8 @@ import org.guestagent.xenstore.XenStoreDisconnectedException;
 import org.guestagent.xenstore.XenStoreEndpoint;
 import org.guestagent.xenstore.XenStoreException;
 import org.guestagent.xenstore.XenStoreTransaction;
+import org.guestagent.xenstore.XsMessage;
+import org.guestagent.xenstore.XsOperation;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -41,6 +43,12 @@ import org.osgi.service.metatype.annotations.Designate;
  * are written by a replier thread, in order, while the dispatcher goes on with the next request
  * (a full queue of answers slows the dispatcher down); answers that queued up meanwhile share one
  * transaction. Closing writes the answers handed over.
+ * <p>
+ * Housekeeping: answers are the guest's own nodes and count against its XenStore quota, and no
+ * host removes them. The replier removes each answer once it is older than the answer lifetime,
+ * and the oldest ones whenever the answers would pass their share of the quota
+ * ({@link AnswerHousekeeping}). At start it creates the response folder if missing, so that a host
+ * can tell that an agent has run in this guest.
  */
 @Component(configurationPid = XenStoreExchangeConfig.PID, property = Exchange.PROTOCOL + "=nova-json")
 @Designate(ocd = XenStoreExchangeConfig.class)
@@ -57,14 +65,24 @@ public final class XenStoreExchange implements Exchange {
     private static final int BATCH_MAX = 16;
     /** How long close() lets the replier write the answers handed over. */
     private static final long CLOSE_PATIENCE_MS = 5000;
+    /** How often the replier looks for expired answers while it has nothing to write. */
+    private static final long HOUSEKEEPING_INTERVAL_MS = 1000;
     /** Queued by close() to wake a waiting receive(). */
     private static final String CLOSING = new String("closing");
 
     /** What the exchange needs to know; the DS configuration maps onto it. */
-    public record Settings(String requestPath, String responsePath, Duration rescanInterval, Duration replyPatience) {
+    public record Settings(String requestPath, String responsePath, Duration rescanInterval, Duration replyPatience,
+            Duration answerLifetime, int answerCap) {
+        /** The defaults of {@link XenStoreExchangeConfig}: answers live 600 s, at most 500 of them (half of 1000 nodes). */
+        public Settings(String requestPath, String responsePath, Duration rescanInterval, Duration replyPatience) {
+            this(requestPath, responsePath, rescanInterval, replyPatience, Duration.ofSeconds(600), 500);
+        }
+
         static Settings of(XenStoreExchangeConfig c) {
             return new Settings(c.request_path(), c.response_path(), Duration.ofSeconds(Math.max(1, c.rescan_interval_seconds())),
-                    Duration.ofSeconds(Math.max(1, c.request_timeout_seconds()) * 2L));
+                    Duration.ofSeconds(Math.max(1, c.request_timeout_seconds()) * 2L),
+                    Duration.ofSeconds(Math.max(1, c.answer_lifetime_seconds())),
+                    Math.max(1, (int) ((long) c.domain_node_quota() * Math.min(100, Math.max(1, c.answer_quota_percent())) / 100)));
         }
     }
 
@@ -90,6 +108,9 @@ public final class XenStoreExchange implements Exchange {
     private Thread replier;
     /** Set by close(): the replier takes no more answers; guarded by {@link #answers}. */
     private boolean finishing;
+    private AnswerHousekeeping housekeeping;
+    /** The answers already in XenStore were listed once (by the replier thread). */
+    private boolean answersFound;
 
     /** One answer for the replier; an answer without request tells it to finish. */
     private record Answer(RawRequest request, byte[] response) {
@@ -109,6 +130,7 @@ public final class XenStoreExchange implements Exchange {
     public void start(XenStoreClient xenstore, Settings config) {
         this.client = xenstore;
         this.settings = config;
+        this.housekeeping = new AnswerHousekeeping(config.answerLifetime(), config.answerCap(), System::nanoTime);
         client.addConnectionListener(this::requestScan);
         scanner = new Thread(this::scanLoop, "xenstore-exchange-scanner");
         scanner.setDaemon(true);
@@ -218,16 +240,23 @@ public final class XenStoreExchange implements Exchange {
         List<Answer> batch = new ArrayList<>();
         while (true) {
             batch.clear();
+            Answer first;
             try {
-                batch.add(answers.take());
+                first = answers.poll(HOUSEKEEPING_INTERVAL_MS, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 return;
             }
+            removeExpiredAnswers();
+            if (first == null) {
+                continue;
+            }
+            batch.add(first);
             answers.drainTo(batch, BATCH_MAX - 1);
             boolean finish = batch.get(batch.size() - 1).request() == null; // close() queues it last
             if (finish) {
                 batch.remove(batch.size() - 1);
             }
+            makeRoom(batch.size());
             if (batch.size() == 1) {
                 writeOrLog(batch.get(0));
             } else if (batch.size() > 1) {
@@ -275,6 +304,11 @@ public final class XenStoreExchange implements Exchange {
                 }
                 return gone;
             });
+            for (Answer a : batch) {
+                if (!withdrawn.contains(a.request().id())) {
+                    housekeeping.written(a.request().id());
+                }
+            }
             for (String id : withdrawn) {
                 LOG.log(Level.INFO, "Request {0} was withdrawn by the host; its answer is dropped", id);
             }
@@ -308,9 +342,12 @@ public final class XenStoreExchange implements Exchange {
     /** Writes one answer; retries while XenStore is away, within the reply patience. */
     private void write(RawRequest request, byte[] response) throws IOException {
         long deadline = System.nanoTime() + settings.replyPatience().toNanos();
+        boolean madeRoom = false;
         while (true) {
             try {
-                if (!answer(request.id(), response)) {
+                if (answer(request.id(), response)) {
+                    housekeeping.written(request.id());
+                } else {
                     LOG.log(Level.INFO, "Request {0} was withdrawn by the host; its answer is dropped", request.id());
                 }
                 return;
@@ -323,6 +360,21 @@ public final class XenStoreExchange implements Exchange {
                             + ": XenStore at " + client.describe() + " is unreachable");
                 }
             } catch (XenStoreException e) {
+                if (isQuota(e) && !madeRoom) {
+                    // the guest's nodes include what the host wrote (pending requests, vm-data)
+                    LOG.log(Level.WARNING, "XenStore refuses the answer to request {0}: the domain''s node quota is used up ({1}); "
+                            + "removing the older half of the agent''s {2} answers and trying again", request.id(), e.errno(),
+                            housekeeping.size());
+                    removeAnswers(housekeeping.makeRoom(housekeeping.cap() / 2));
+                    madeRoom = true;
+                    continue;
+                }
+                if (isQuota(e)) {
+                    LOG.log(Level.WARNING, "XenStore still refuses the answer to request {0} ({1}): the guest''s other nodes "
+                            + "fill its quota; removing the request unanswered", request.id(), e.errno());
+                    client.rm(requestNode(request.id()));
+                    return;
+                }
                 if (!"E2BIG".equals(e.errno())) {
                     throw e;
                 }
@@ -330,6 +382,92 @@ public final class XenStoreExchange implements Exchange {
                         + "removing the request without an answer", request.id(), response.length);
                 client.rm(requestNode(request.id()));
                 return;
+            }
+        }
+    }
+
+    /** xenstored's answers to a domain over its node quota: EQUOTA (oxenstored, the simulator) or ENOSPC (C xenstored). */
+    private static boolean isQuota(XenStoreException e) {
+        return "EQUOTA".equals(e.errno()) || "ENOSPC".equals(e.errno());
+    }
+
+    // ---- housekeeping of the agent's own answers ----
+
+    /**
+     * Once: lists the answers already there (an earlier run's), or creates the response folder.
+     * Then removes the answers older than the lifetime. Only the replier thread calls this.
+     */
+    private void removeExpiredAnswers() {
+        if (!client.isConnected()) {
+            return; // next time: the answers waiting to be written go first
+        }
+        try {
+            if (!answersFound) {
+                List<String> listed = listAnswers();
+                if (listed == null) {
+                    client.mkdir(settings.responsePath());
+                    listed = List.of();
+                }
+                housekeeping.found(listed);
+                answersFound = true;
+                if (housekeeping.wouldPassCap(0)) {
+                    removeAnswers(housekeeping.makeRoom(0));
+                }
+            }
+            List<String> expired = housekeeping.expired();
+            if (!expired.isEmpty()) {
+                LOG.log(Level.DEBUG, "Removing {0} answers older than {1} s", expired.size(), settings.answerLifetime().toSeconds());
+                removeAnswers(expired);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.DEBUG, "Answer housekeeping postponed: {0}", e.getMessage());
+        }
+    }
+
+    /**
+     * Before {@code coming} answers are written: if they would pass the cap, removes the oldest.
+     * Some may be gone already (a host that removes what it read); removing those is a no-op,
+     * cheaper than listing the folder to find out.
+     */
+    private void makeRoom(int coming) {
+        if (!housekeeping.wouldPassCap(coming)) {
+            return;
+        }
+        try {
+            if (housekeeping.wouldPassCap(coming)) {
+                List<String> oldest = housekeeping.makeRoom(coming);
+                LOG.log(Level.INFO, "{0} answers would pass the share of the XenStore quota kept for answers ({1}); "
+                        + "removing the {2} oldest", housekeeping.size() + oldest.size() + coming, housekeeping.cap(), oldest.size());
+                removeAnswers(oldest);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.DEBUG, "Could not make room for answers: {0}", e.getMessage());
+        }
+    }
+
+    /** The ids under the response folder, or null when it does not exist. */
+    private List<String> listAnswers() throws IOException {
+        try {
+            return client.directory(settings.responsePath());
+        } catch (XenStoreException e) {
+            if (e.isNoEntry()) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    /** Removes answer nodes, all requests on the wire at once; one that is gone already is fine. */
+    private void removeAnswers(List<String> ids) throws IOException {
+        List<CompletableFuture<byte[]>> removals = new ArrayList<>();
+        for (String id : ids) {
+            removals.add(client.request(XsOperation.RM, XsMessage.strings(settings.responsePath() + "/" + id), "rm answer " + id));
+        }
+        for (CompletableFuture<byte[]> removal : removals) {
+            try {
+                client.await(removal, "rm answer");
+            } catch (XenStoreException e) {
+                LOG.log(Level.DEBUG, "Removing an old answer: {0}", e.getMessage());
             }
         }
     }

@@ -29,4 +29,14 @@ public @interface XenStoreExchangeConfig {
 
     @AttributeDefinition(description = "Seconds to wait for XenStore to answer one operation (or to come back after a lost connection)")
     int request_timeout_seconds() default 30;
+
+    @AttributeDefinition(description = "Seconds an answer stays in the response folder before the agent removes it "
+            + "(no host waits longer: nova's longest wait is 300 s)")
+    int answer_lifetime_seconds() default 600;
+
+    @AttributeDefinition(description = "The guest domain's XenStore node quota (C xenstored's default is 1000)")
+    int domain_node_quota() default 1000;
+
+    @AttributeDefinition(description = "Percent of domain.node.quota the agent's answers may use; beyond it the oldest are removed")
+    int answer_quota_percent() default 50;
 }

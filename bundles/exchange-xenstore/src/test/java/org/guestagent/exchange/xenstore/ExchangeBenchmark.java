@@ -28,11 +28,15 @@ public final class ExchangeBenchmark {
 
     public static void main(String[] args) throws Exception {
         Path dir = Files.createTempDirectory("xenstore-bench");
-        XenStoreSimulator simulator = new XenStoreSimulator(1, null).start(dir.resolve("guest")).listen(dir.resolve("host"), 0);
+        // 10,000 requests queued at once are 10,000 nodes of the guest: a host that does this runs
+        // xenstored with a raised quota (--entry-nb), and the agent is told the same.
+        XenStoreSimulator simulator = new XenStoreSimulator(1, null).nodeQuota(30_000)
+                .start(dir.resolve("guest")).listen(dir.resolve("host"), 0);
         XenStoreClient host = XenStoreClient.open(XenStoreTransport.unixSocket(dir.resolve("host")));
         XenStoreExchange exchange = new XenStoreExchange();
         exchange.start(XenStoreClient.openReconnecting(XenStoreTransport.unixSocket(dir.resolve("guest")), Duration.ofSeconds(10)),
-                new XenStoreExchange.Settings("data/host", "data/guest", Duration.ofSeconds(10), Duration.ofSeconds(20)));
+                new XenStoreExchange.Settings("data/host", "data/guest", Duration.ofSeconds(10), Duration.ofSeconds(20),
+                        Duration.ofSeconds(600), 15_000));
         byte[] answer = "{\"returncode\":\"0\",\"message\":\"1.0\"}".getBytes(StandardCharsets.UTF_8);
         Thread dispatcher = new Thread(() -> {
             while (true) {

@@ -55,6 +55,9 @@ class XenStoreExchangeTest {
     volatile String holdId;
     final CountDownLatch holding = new CountDownLatch(1);
     final CountDownLatch release = new CountDownLatch(1);
+    /** How startExchange configures the exchange: by default as XenStoreExchangeConfig does. */
+    Duration answerLifetime = Duration.ofSeconds(600);
+    int answerCap = 500;
 
     @AfterEach
     void stopAll() throws InterruptedException {
@@ -88,7 +91,7 @@ class XenStoreExchangeTest {
     private void startExchange(XenStoreTransport transport, Duration rescan) {
         exchange = new XenStoreExchange();
         exchange.start(XenStoreClient.openReconnecting(transport, Duration.ofSeconds(10)),
-                new XenStoreExchange.Settings("data/host", "data/guest", rescan, Duration.ofSeconds(20)));
+                new XenStoreExchange.Settings("data/host", "data/guest", rescan, Duration.ofSeconds(20), answerLifetime, answerCap));
         dispatcher = new Thread(this::dispatchLoop, "test-dispatcher");
         dispatcher.setDaemon(true);
         dispatcher.start();
@@ -146,7 +149,7 @@ class XenStoreExchangeTest {
     }
 
     private static void await(String what, Predicate<Void> condition) throws InterruptedException {
-        for (int i = 0; i < 1000 && !condition.test(null); i++) {
+        for (int i = 0; i < 3000 && !condition.test(null); i++) {
             Thread.sleep(10);
         }
         assertTrue(condition.test(null), what);
@@ -225,6 +228,10 @@ class XenStoreExchangeTest {
     @Test
     void aThousandRequestsWrittenInOneTransactionAreAllAnswered() throws Exception {
         startSimulatorInProcess();
+        // A host that queues 1,000 requests for one guest needs a raised quota (xenstored
+        // --entry-nb): its requests are the guest's nodes. The agent is told the same quota.
+        simulator.nodeQuota(5000);
+        answerCap = 2500;
         startExchange(XenStoreTransport.unixSocket(guestSocket), NO_RESCAN);
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 1000; i++) {
@@ -239,6 +246,76 @@ class XenStoreExchangeTest {
         await("all 1000 answered", x -> handled.size() == 1000 && dirSize(HOME + "data/guest") == 1000);
         assertEquals(ids, handled);
         assertEquals(List.of(), host.directory(HOME + "data/host"));
+    }
+
+    @Test
+    void withTheDefaultQuotaTheAnswersStayUnderTheirCapAndTheNewestStay() throws Exception {
+        startSimulatorInProcess();
+        answerCap = 100;
+        startExchange(XenStoreTransport.unixSocket(guestSocket), NO_RESCAN);
+        int maxAnswers = 0;
+        List<String> ids = new ArrayList<>();
+        for (int round = 0; round < 30; round++) { // 30 rounds of 20 requests, as a host with 20 callers
+            List<String> batch = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                String id = String.format("%03d-%02d-%s", round, i, UUID.randomUUID());
+                batch.add(id);
+                host.write(HOME + "data/host/" + id, request("version"));
+            }
+            for (String id : batch) {
+                assertTrue(awaitResponse(id).contains("\"0\""), id);
+            }
+            ids.addAll(batch);
+            maxAnswers = Math.max(maxAnswers, dirSize(HOME + "data/guest"));
+            assertTrue(simulator.nodesOwnedBy(1) < XenStoreSimulator.DEFAULT_NODE_QUOTA);
+        }
+        assertTrue(maxAnswers <= 100, "at most the cap of answers at any time: " + maxAnswers);
+        List<String> left = host.directory(HOME + "data/guest");
+        assertTrue(left.size() >= 80 && left.size() <= 100, "the oldest went, as few as the cap needed: " + left.size());
+        assertEquals(ids.subList(ids.size() - left.size(), ids.size()), left, "the newest answers stay, in order");
+    }
+
+    @Test
+    void answersOlderThanTheirLifetimeAreRemoved() throws Exception {
+        startSimulatorInProcess();
+        answerLifetime = Duration.ofSeconds(1);
+        startExchange(XenStoreTransport.unixSocket(guestSocket), NO_RESCAN);
+        String id = UUID.randomUUID().toString();
+        host.write(HOME + "data/host/" + id, request("version"));
+        assertTrue(awaitResponse(id).contains("\"0\""));
+        await("the answer removed after its lifetime", x -> dirSize(HOME + "data/guest") == 0);
+        assertEquals(List.of(), host.directory(HOME + "data/guest"), "the folder itself stays");
+    }
+
+    @Test
+    void atStartTheAnswersFolderIsCreatedOrItsAnswersTakenOver() throws Exception {
+        startSimulatorInProcess();
+        List<String> earlier = new ArrayList<>();
+        for (int i = 0; i < 130; i++) {
+            earlier.add(String.format("earlier-%03d", i));
+        }
+        host.inTransaction(tx -> {
+            for (String id : earlier) {
+                tx.write(HOME + "data/guest/" + id, "{}");
+            }
+            return null;
+        });
+        answerCap = 100;
+        startExchange(XenStoreTransport.unixSocket(guestSocket), NO_RESCAN);
+        await("an earlier run's answers beyond the cap removed, oldest first", x -> dirSize(HOME + "data/guest") <= 100);
+        List<String> left = host.directory(HOME + "data/guest");
+        assertEquals(earlier.subList(earlier.size() - left.size(), earlier.size()), left);
+
+        exchange.close();
+        host.rm(HOME + "data/guest");
+        startExchange(XenStoreTransport.unixSocket(guestSocket), NO_RESCAN);
+        await("the answers folder created at start", x -> {
+            try {
+                return host.readIfExists(HOME + "data/guest").isPresent();
+            } catch (IOException e) {
+                return false;
+            }
+        });
     }
 
     @Test

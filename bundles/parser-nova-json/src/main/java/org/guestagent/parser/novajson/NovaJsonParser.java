@@ -15,9 +15,13 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonFactoryBuilder;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 
 import org.guestagent.api.CommandArgument;
 import org.guestagent.api.CommandContext;
@@ -50,6 +54,41 @@ public class NovaJsonParser implements Parser {
     private static final System.Logger LOG = System.getLogger(NovaJsonParser.class.getName());
     /** Thread-safe once configured; shared by every request. */
     private static final JsonFactory JSON = new JsonFactory();
+    /**
+     * Answers are written as printable ASCII: the dom0 plugin reads them with xenstore-read, which
+     * doubles every backslash and prints other bytes as \xNN, and nova parses what it prints.
+     * A doubled backslash-u escape is still a valid (if literal) JSON string; a doubled
+     * backslash-quote ends the string early.
+     */
+    private static final JsonFactory ANSWER_JSON = new JsonFactoryBuilder()
+            .characterEscapes(new PrintableAsciiEscapes())
+            .enable(JsonWriteFeature.ESCAPE_NON_ASCII)
+            .build();
+
+    /** Every character outside printable ASCII, and the quote and the backslash, as a backslash-u escape. */
+    private static final class PrintableAsciiEscapes extends CharacterEscapes {
+        private static final int[] ESCAPES = escapes();
+
+        private static int[] escapes() {
+            int[] escapes = CharacterEscapes.standardAsciiEscapesForJSON();
+            for (int c = 0; c < escapes.length; c++) {
+                if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+                    escapes[c] = CharacterEscapes.ESCAPE_STANDARD; // six characters, never the two-character forms
+                }
+            }
+            return escapes;
+        }
+
+        @Override
+        public int[] getEscapeCodesForAscii() {
+            return ESCAPES;
+        }
+
+        @Override
+        public SerializableString getEscapeSequence(int ch) {
+            return null; // non-ASCII is escaped by ESCAPE_NON_ASCII
+        }
+    }
 
     /** A request whose JSON is broken, or trails something after its object. */
     private static final class Malformed extends Exception {
@@ -176,7 +215,7 @@ public class NovaJsonParser implements Parser {
 
     static byte[] encode(CommandResult result) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(64 + result.message().length());
-        try (JsonGenerator json = JSON.createGenerator(out)) {
+        try (JsonGenerator json = ANSWER_JSON.createGenerator(out)) {
             json.writeStartObject();
             json.writeStringField("returncode", result.code());
             json.writeStringField("message", result.message());

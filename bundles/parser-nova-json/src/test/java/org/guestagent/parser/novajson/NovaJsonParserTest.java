@@ -1,6 +1,8 @@
 package org.guestagent.parser.novajson;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -99,9 +101,18 @@ class NovaJsonParserTest {
     }
 
     @Test
-    void messagesWithQuotesAndNonAsciiAreEscapedJson() {
-        assertEquals("{\"returncode\":\"0\",\"message\":\"a \\\"q\\\" é\"}",
-                handle("{\"name\": \"echo\", \"value\": \"a \\\"q\\\" é\"}"));
+    void answersArePrintableAsciiWithQuotesBackslashesAndNonAsciiAsUnicodeEscapes() throws Exception {
+        assertEquals("{\"returncode\":\"0\",\"message\":\"a \\u0022q\\u0022 \\u005C \\u00E9\"}",
+                handle("{\"name\": \"echo\", \"value\": \"a \\\"q\\\" \\\\ é\"}"));
+        String message = "\"/café\" \\ tab\t nl\n del\u007f nul\u0000 € 😀 'single' <>&";
+        byte[] answer = NovaJsonParser.encode(new CommandResult("500", message));
+        for (byte b : answer) {
+            assertTrue(b >= 0x20 && b < 0x7f, "printable ASCII only: " + new String(answer, StandardCharsets.US_ASCII));
+        }
+        String text = new String(answer, StandardCharsets.US_ASCII);
+        assertFalse(text.contains("\\\""), "no backslash-quote: " + text);
+        assertFalse(text.contains("\\\\"), "no backslash-backslash: " + text);
+        assertEquals(Map.of("returncode", "500", "message", message), NovaJsonParser.readDocument(text), "still the same JSON");
     }
 
     /** The parser never needs session state itself. */

@@ -38,6 +38,9 @@ public class SimulatorComponent {
 
         @AttributeDefinition(description = "Optional unix socket whose connections act as domain 0 (the host); empty: none")
         String dom0_socket_path() default "";
+
+        @AttributeDefinition(description = "Nodes each unprivileged domain may own, as C xenstored's --entry-nb (default 1000); beyond it EQUOTA")
+        int node_quota() default XenStoreSimulator.DEFAULT_NODE_QUOTA;
     }
 
     private static final System.Logger LOG = System.getLogger(SimulatorComponent.class.getName());
@@ -52,7 +55,7 @@ public class SimulatorComponent {
         }
         Path socket = Path.of(config.socket_path());
         try {
-            simulator = new XenStoreSimulator(config.guest_domid(), null).start(socket);
+            simulator = new XenStoreSimulator(config.guest_domid(), null).nodeQuota(config.node_quota()).start(socket);
             if (!config.dom0_socket_path().isBlank()) {
                 simulator.listen(Path.of(config.dom0_socket_path()), 0);
             }

@@ -50,7 +50,11 @@ final class Store {
         }
     }
 
+    /** C xenstored's default for nodes per domain (--entry-nb / quota nodes). */
+    static final int DEFAULT_NODE_QUOTA = 1000;
+
     private final Tree tree = new Tree();
+    private int nodeQuota = DEFAULT_NODE_QUOTA;
     private final Map<Integer, Transaction> transactions = new HashMap<>();
     private final Set<Connection> connections = new LinkedHashSet<>();
     private final Set<Integer> introduced = new HashSet<>();
@@ -74,6 +78,19 @@ final class Store {
                 tree.put(abs, new byte[0], abs.equals(Paths.home(domid)) ? List.of("n" + domid) : List.of("n0"));
             }
         }
+    }
+
+    synchronized void nodeQuota(int quota) {
+        this.nodeQuota = quota;
+    }
+
+    synchronized int nodeQuota() {
+        return nodeQuota;
+    }
+
+    /** Nodes the domain owns, as counted against its quota. */
+    synchronized int nodesOwnedBy(int domid) {
+        return tree.owned(domid);
     }
 
     synchronized void connected(Connection connection) {
@@ -144,11 +161,13 @@ final class Store {
                 }
                 String abs = Paths.canonical(new String(payload, 0, nul, StandardCharsets.UTF_8), conn.domid);
                 byte[] value = java.util.Arrays.copyOfRange(payload, nul + 1, payload.length);
-                return mutate(conn, req, changes, (v, ch) -> write(v, abs, value, conn.domid, ch));
+                int quota = nodeQuota;
+                return mutate(conn, req, changes, (v, ch) -> write(v, abs, value, conn.domid, quota, ch));
             }
             case MKDIR: {
                 String abs = path(conn, payload);
-                return mutate(conn, req, changes, (v, ch) -> mkdir(v, abs, conn.domid, ch));
+                int quota = nodeQuota;
+                return mutate(conn, req, changes, (v, ch) -> mkdir(v, abs, conn.domid, quota, ch));
             }
             case RM: {
                 String abs = path(conn, payload);
@@ -232,17 +251,19 @@ final class Store {
 
     // ---- operations ----
 
-    private static void write(View v, String abs, byte[] value, int domid, List<Change> changes) throws Errno {
+    private static void write(View v, String abs, byte[] value, int domid, int quota, List<Change> changes) throws Errno {
+        checkQuota(v, abs, domid, quota);
         createParents(v, abs, domid);
         View.Entry existing = v.get(abs);
         v.put(abs, value, existing != null ? existing.perms() : inherited(v, abs, domid));
         changes.add(new Change(abs, false));
     }
 
-    private static void mkdir(View v, String abs, int domid, List<Change> changes) throws Errno {
+    private static void mkdir(View v, String abs, int domid, int quota, List<Change> changes) throws Errno {
         if (v.get(abs) != null) {
             return;
         }
+        checkQuota(v, abs, domid, quota);
         createParents(v, abs, domid);
         v.put(abs, new byte[0], inherited(v, abs, domid));
         changes.add(new Change(abs, false));
@@ -261,6 +282,26 @@ final class Store {
         }
         v.remove(abs);
         changes.add(new Change(abs, true));
+    }
+
+    /**
+     * The node quota, as C xenstored keeps it: nodes are charged to their owner (the first
+     * permission entry), and only an unprivileged domain's new nodes are checked, against the
+     * nodes it owns. Nodes dom0 creates below a guest's home inherit the guest as owner, so they
+     * count for the guest (a host's pending requests use up the guest's quota) but are never refused.
+     * C xenstored answers ENOSPC here, oxenstored EQUOTA; the simulator answers EQUOTA.
+     */
+    private static void checkQuota(View v, String abs, int domid, int quota) throws Errno {
+        if (domid == 0) {
+            return;
+        }
+        int created = 0;
+        for (String p = abs; v.get(p) == null; p = Paths.parent(p)) {
+            created++;
+        }
+        if (created > 0 && v.owned(domid) + created > quota) {
+            throw new Errno("EQUOTA");
+        }
     }
 
     private static void createParents(View v, String abs, int domid) {
@@ -307,6 +348,10 @@ final class Store {
         if (verdict.equals("T")) {
             if (!tx.stillValid()) {
                 throw new Errno("EAGAIN");
+            }
+            // other connections may have used up the quota since the transaction counted
+            if (conn.domid != 0 && tx.delta(conn.domid) > 0 && tree.owned(conn.domid) + tx.delta(conn.domid) > nodeQuota) {
+                throw new Errno("EQUOTA");
             }
             for (Mutation m : tx.log) {
                 try {

@@ -93,6 +93,8 @@ final class Transaction implements View {
     /** The changes, replayed on the committed tree at commit. */
     final List<Store.Mutation> log = new ArrayList<>();
     private long localGenerations = Long.MAX_VALUE / 2;
+    /** Nodes gained (or lost) per owning domain by this transaction. */
+    private final Map<Integer, Integer> ownedDelta = new HashMap<>();
 
     Transaction(int id, Tree committed) {
         this.id = id;
@@ -142,8 +144,10 @@ final class Transaction implements View {
             node = new Copy(value, perms, null, 0);
             overlay.put(abs, node);
         } else {
+            count(View.owner(existing.perms()), -1);
             node = changeable(abs);
         }
+        count(View.owner(perms), 1);
         node.value = value;
         node.perms = List.copyOf(perms);
         node.generation = ++localGenerations;
@@ -151,11 +155,35 @@ final class Transaction implements View {
 
     @Override
     public void remove(String abs) {
+        uncount(abs);
         Copy parent = changeable(Paths.parent(abs));
         parent.removeChild(Paths.name(abs));
         parent.generation = ++localGenerations;
         overlay.keySet().removeIf(k -> k.startsWith(abs + "/"));
         overlay.put(abs, null);
+    }
+
+    @Override
+    public int owned(int domid) {
+        return committed.owned(domid) + delta(domid);
+    }
+
+    /** Nodes the domain gains (negative: loses) when this transaction commits. */
+    int delta(int domid) {
+        return ownedDelta.getOrDefault(domid, 0);
+    }
+
+    /** Uncounts the node and its subtree as this transaction sees them. */
+    private void uncount(String abs) {
+        Entry node = get(abs);
+        count(View.owner(node.perms()), -1);
+        for (String child : node.childNames()) {
+            uncount(Paths.child(abs, child));
+        }
+    }
+
+    private void count(int domid, int delta) {
+        ownedDelta.merge(domid, delta, Integer::sum);
     }
 
     /** True when no committed node this transaction looked at has changed since. */

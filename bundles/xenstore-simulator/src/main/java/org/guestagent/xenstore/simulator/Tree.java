@@ -1,6 +1,7 @@
 package org.guestagent.xenstore.simulator;
 
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +38,8 @@ final class Tree implements View {
 
     final Node root = new Node();
     private long generations;
+    /** Nodes per owning domain (the root not counted), kept up to date by put and remove. */
+    private final Map<Integer, Integer> owned = new HashMap<>();
 
     Tree() {
         root.perms = List.of("n0");
@@ -70,7 +73,10 @@ final class Tree implements View {
             node = new Node();
             parent.children.put(name, node);
             parent.generation = ++generations;
+        } else {
+            count(View.owner(node.perms), -1);
         }
+        count(View.owner(perms), 1);
         node.value = value;
         node.perms = List.copyOf(perms);
         node.generation = ++generations;
@@ -79,7 +85,21 @@ final class Tree implements View {
     @Override
     public void remove(String abs) {
         Node parent = get(Paths.parent(abs));
-        parent.children.remove(Paths.name(abs));
+        uncount(parent.children.remove(Paths.name(abs)));
         parent.generation = ++generations;
+    }
+
+    @Override
+    public int owned(int domid) {
+        return owned.getOrDefault(domid, 0);
+    }
+
+    private void uncount(Node node) {
+        count(View.owner(node.perms), -1);
+        node.children.values().forEach(this::uncount);
+    }
+
+    private void count(int domid, int delta) {
+        owned.merge(domid, delta, Integer::sum);
     }
 }

@@ -26,4 +26,12 @@ interface View {
 
     /** Removes the node and its subtree; it must exist and not be the root. */
     void remove(String abs);
+
+    /** How many nodes the domain owns (first permission entry), as xenstored counts them for its quota. */
+    int owned(int domid);
+
+    /** The owner of a node with these permissions: the domain of the first entry. */
+    static int owner(List<String> perms) {
+        return Integer.parseInt(perms.get(0).substring(1));
+    }
 }

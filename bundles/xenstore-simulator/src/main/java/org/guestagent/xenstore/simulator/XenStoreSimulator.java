@@ -26,6 +26,8 @@ public final class XenStoreSimulator implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(XenStoreSimulator.class.getName());
     public static final int DEFAULT_GUEST_DOMID = 1;
+    /** C xenstored's default node quota per domain. */
+    public static final int DEFAULT_NODE_QUOTA = Store.DEFAULT_NODE_QUOTA;
 
     private final Store store;
     private final int guestDomid;
@@ -51,6 +53,24 @@ public final class XenStoreSimulator implements AutoCloseable {
 
     public int guestDomid() {
         return guestDomid;
+    }
+
+    /**
+     * Sets the number of nodes each unprivileged domain may own (C xenstored's {@code --entry-nb},
+     * default {@value #DEFAULT_NODE_QUOTA}); creating one more fails with EQUOTA. Dom0 is exempt.
+     */
+    public XenStoreSimulator nodeQuota(int quota) {
+        store.nodeQuota(quota);
+        return this;
+    }
+
+    public int nodeQuota() {
+        return store.nodeQuota();
+    }
+
+    /** How many nodes the domain owns, as they count against its quota. */
+    public int nodesOwnedBy(int domid) {
+        return store.nodesOwnedBy(domid);
     }
 
     /** Listens for guest connections (domain {@link #guestDomid()}) on this socket. */
@@ -156,7 +176,7 @@ public final class XenStoreSimulator implements AutoCloseable {
     }
 
     /**
-     * Standalone: {@code --socket PATH [--domid N] [--dom0-socket PATH] [--state FILE]}.
+     * Standalone: {@code --socket PATH [--domid N] [--dom0-socket PATH] [--state FILE] [--quota NODES]}.
      * Runs until killed.
      */
     public static void main(String[] args) throws Exception {
@@ -164,6 +184,7 @@ public final class XenStoreSimulator implements AutoCloseable {
         Path dom0Socket = null;
         Path state = null;
         int domid = DEFAULT_GUEST_DOMID;
+        int quota = DEFAULT_NODE_QUOTA;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
@@ -171,18 +192,19 @@ public final class XenStoreSimulator implements AutoCloseable {
                 case "--dom0-socket" -> dom0Socket = Path.of(value);
                 case "--state" -> state = Path.of(value);
                 case "--domid" -> domid = Integer.parseInt(value);
+                case "--quota" -> quota = Integer.parseInt(value);
                 default -> {
-                    System.err.println("usage: XenStoreSimulator --socket PATH [--domid N] [--dom0-socket PATH] [--state FILE]");
+                    System.err.println("usage: XenStoreSimulator --socket PATH [--domid N] [--dom0-socket PATH] [--state FILE] [--quota NODES]");
                     System.exit(2);
                 }
             }
             i++;
         }
         if (socket == null) {
-            System.err.println("usage: XenStoreSimulator --socket PATH [--domid N] [--dom0-socket PATH] [--state FILE]");
+            System.err.println("usage: XenStoreSimulator --socket PATH [--domid N] [--dom0-socket PATH] [--state FILE] [--quota NODES]");
             System.exit(2);
         }
-        XenStoreSimulator simulator = new XenStoreSimulator(domid, state);
+        XenStoreSimulator simulator = new XenStoreSimulator(domid, state).nodeQuota(quota);
         simulator.start(socket);
         if (dom0Socket != null) {
             simulator.listen(dom0Socket, 0);

@@ -122,6 +122,61 @@ class XenStoreSimulatorTest {
     }
 
     @Test
+    void aGuestOwnsAtMostItsNodeQuotaAndDom0WritesCountForTheOwner() throws IOException {
+        assertEquals(XenStoreSimulator.DEFAULT_NODE_QUOTA, simulator.nodeQuota());
+        simulator.nodeQuota(20);
+        assertEquals(1, simulator.nodesOwnedBy(7), "the guest's home");
+        assertEquals("OK", guest.text(XsOperation.WRITE, 0, "data/a/b\0" + "x"), "a node and its two parents");
+        assertEquals(4, simulator.nodesOwnedBy(7));
+        for (int i = 5; i <= 20; i++) {
+            assertEquals("OK", guest.text(XsOperation.WRITE, 0, "data/n" + i + "\0" + "x"));
+        }
+        assertEquals(20, simulator.nodesOwnedBy(7));
+        assertEquals("ERROR:EQUOTA", guest.text(XsOperation.WRITE, 0, "data/one-more\0" + "x"));
+        assertEquals("ERROR:EQUOTA", guest.text(XsOperation.MKDIR, 0, "data/one-more"));
+        assertEquals("ERROR:EQUOTA", guest.text(XsOperation.WRITE, 0, "/elsewhere\0" + "x"), "the guest's nodes anywhere count");
+        assertEquals("OK", guest.text(XsOperation.WRITE, 0, "data/n6\0" + "changed"), "changing a node creates none");
+        assertEquals("OK", guest.text(XsOperation.RM, 0, "data/a"), "a subtree of two");
+        assertEquals(18, simulator.nodesOwnedBy(7));
+        assertEquals("OK", guest.text(XsOperation.WRITE, 0, "data/again\0" + "x"));
+
+        // dom0 is never refused, but what it writes below the guest's home is the guest's (C xenstored)
+        for (int i = 0; i < 5; i++) {
+            assertEquals("OK", host.text(XsOperation.WRITE, 0, "/local/domain/7/data/host/r" + i + "\0{}"));
+        }
+        assertEquals(25, simulator.nodesOwnedBy(7), "data/host and five requests");
+        assertEquals("n7", host.text(XsOperation.GET_PERMS, 0, "/local/domain/7/data/host/r0"));
+        assertEquals(0, simulator.nodesOwnedBy(3));
+        assertEquals("ERROR:EQUOTA", guest.text(XsOperation.WRITE, 0, "data/guest/a1\0{}"));
+        assertEquals("OK", guest.text(XsOperation.RM, 0, "data/host"));
+        assertEquals(19, simulator.nodesOwnedBy(7));
+
+        // in a transaction: counted as the transaction sees it, and again at commit
+        int tx = Integer.parseInt(guest.text(XsOperation.TRANSACTION_START, 0, ""));
+        assertEquals("ERROR:EQUOTA", guest.text(XsOperation.WRITE, tx, "data/t/u\0" + "x"), "two new nodes, one left");
+        assertEquals("OK", guest.text(XsOperation.RM, tx, "data/n5"));
+        assertEquals("OK", guest.text(XsOperation.WRITE, tx, "data/t/u\0" + "x"));
+        assertEquals("OK", guest.text(XsOperation.WRITE, 0, "/meanwhile\0" + "x"), "the last node, outside what the transaction saw");
+        assertEquals("ERROR:EQUOTA", guest.text(XsOperation.TRANSACTION_END, tx, "T"));
+        assertEquals("ERROR:ENOENT", guest.text(XsOperation.READ, 0, "data/t/u"));
+        assertEquals("x", guest.text(XsOperation.READ, 0, "data/n5"), "nothing of the refused transaction happened");
+        assertEquals(20, simulator.nodesOwnedBy(7));
+    }
+
+    @Test
+    void theNodeCountSurvivesARestartFromTheStateFile() throws IOException {
+        Path state = dir.resolve("state");
+        XenStoreSimulator first = new XenStoreSimulator(9, state).start(dir.resolve("first.sock"));
+        try (RawConnection c = new RawConnection(dir.resolve("first.sock"))) {
+            assertEquals("OK", c.text(XsOperation.WRITE, 0, "data/guest/x\0{}"));
+        } finally {
+            first.stop();
+        }
+        XenStoreSimulator second = new XenStoreSimulator(9, state);
+        assertEquals(4, second.nodesOwnedBy(9), "home, data, data/guest, data/guest/x");
+    }
+
+    @Test
     void payloadLimitGivesE2bigAndTheConnectionLivesOn() throws IOException {
         byte[] tooBig = XsMessage.pathAndValue("/big", new byte[XsMessage.PAYLOAD_MAX]);
         int id = host.send(XsOperation.WRITE.code(), 0, tooBig);

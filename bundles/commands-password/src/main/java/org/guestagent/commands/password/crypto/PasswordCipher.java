@@ -14,9 +14,10 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The password cipher both sides derive from the shared secret, byte for byte what
- * {@code openssl enc -aes-128-cbc -nosalt -md md5 -pass pass:<secret>} does: the secret's decimal
- * text S, key = MD5(S), IV = MD5(key ‖ S) (EVP_BytesToKey, MD5, one round, no salt), AES-128-CBC
- * with PKCS#7 padding. Call {@link #destroy} when done; toString shows nothing secret.
+ * {@code openssl enc -aes-128-cbc -nosalt -pass pass:<secret>} does: from the secret's decimal
+ * text S, key and IV by one of the two {@link KeyDerivation}s (MD5 up to OpenSSL 1.0.2, SHA-256
+ * since 1.1.0), then AES-128-CBC with PKCS#7 padding. Call {@link #destroy} when done; toString
+ * shows nothing secret.
  */
 public final class PasswordCipher {
 
@@ -25,18 +26,37 @@ public final class PasswordCipher {
     private final byte[] key;
     private final byte[] iv;
 
+    private final KeyDerivation derivation;
+
+    /** The MD5 derivation of OpenSSL up to 1.0.2 (and of {@code -md md5}). */
     public PasswordCipher(BigInteger sharedSecret) {
+        this(sharedSecret, KeyDerivation.MD5);
+    }
+
+    public PasswordCipher(BigInteger sharedSecret, KeyDerivation derivation) {
+        this.derivation = derivation;
         byte[] secret = sharedSecret.toString().getBytes(StandardCharsets.US_ASCII);
         try {
-            MessageDigest md5 = MessageDigest.getInstance("MD5");
-            key = md5.digest(secret);
-            md5.update(key);
-            iv = md5.digest(secret);
+            if (derivation == KeyDerivation.MD5) {
+                MessageDigest md5 = MessageDigest.getInstance("MD5");
+                key = md5.digest(secret);
+                md5.update(key);
+                iv = md5.digest(secret);
+            } else {
+                byte[] digest = MessageDigest.getInstance("SHA-256").digest(secret);
+                key = Arrays.copyOfRange(digest, 0, BLOCK);
+                iv = Arrays.copyOfRange(digest, BLOCK, 2 * BLOCK);
+                Arrays.fill(digest, (byte) 0);
+            }
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("This Java runtime has no MD5", e);
+            throw new IllegalStateException("This Java runtime has no " + derivation, e);
         } finally {
             Arrays.fill(secret, (byte) 0);
         }
+    }
+
+    public KeyDerivation derivation() {
+        return derivation;
     }
 
     /** Encrypts (the host's side): AES-128-CBC with PKCS#7 padding. */
@@ -96,6 +116,6 @@ public final class PasswordCipher {
 
     @Override
     public String toString() {
-        return "PasswordCipher[AES-128-CBC]";
+        return "PasswordCipher[AES-128-CBC, " + derivation + "]";
     }
 }

@@ -3,7 +3,7 @@
  * client: Diffie-Hellman over the protocol's group and the OpenSSL-compatible password cipher.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.guestagent.commands.password.crypto;
 
 import org.osgi.annotation.bundle.Export;

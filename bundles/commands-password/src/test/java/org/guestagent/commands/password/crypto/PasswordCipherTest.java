@@ -38,6 +38,18 @@ class PasswordCipherTest {
     }
 
     @Test
+    void keyAndIvAreThoseOfOpensslWithoutMdWhichIsSha256SinceOpenssl110() throws Exception {
+        String printed = new String(openssl(List.of("enc", "-aes-128-cbc", "-nosalt", "-pass", "pass:" + SECRET, "-P"),
+                new byte[0]), StandardCharsets.US_ASCII);
+        String key = printed.lines().filter(l -> l.startsWith("key=")).findFirst().orElseThrow().substring(4).strip();
+        String iv = printed.lines().filter(l -> l.startsWith("iv")).findFirst().orElseThrow().replaceFirst("iv\\s*=", "").strip();
+        byte[] plain = "compare".getBytes();
+        byte[] ours = new PasswordCipher(SECRET, KeyDerivation.SHA256).encrypt(plain);
+        assertArrayEquals(openssl(List.of("enc", "-aes-128-cbc", "-K", key, "-iv", iv), plain), ours);
+        assertFalse(java.util.Arrays.equals(new PasswordCipher(SECRET, KeyDerivation.MD5).encrypt(plain), ours));
+    }
+
+    @Test
     void decryptsWhatOpensslEncryptsAndOpensslDecryptsWhatWeEncrypt() throws Exception {
         byte[] plain = "host-side secret\n".getBytes();
         byte[] fromOpenssl = Base64.getDecoder().decode(new String(openssl(List.of("enc", "-aes-128-cbc", "-a", "-A", "-nosalt",
