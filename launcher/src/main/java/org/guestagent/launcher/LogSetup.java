@@ -6,21 +6,21 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.logging.FileHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import java.util.logging.StreamHandler;
 
 /**
  * Routes java.util.logging (and so System.Logger, which defaults to it) to the log file at the
@@ -47,12 +47,10 @@ final class LogSetup {
         System.setProperty("java.util.logging.manager", AgentLogManager.class.getName());
     }
 
-    static void toFile(Path file, String level) throws ConfigException {
+    static void toFile(OwnFiles own, Path file, String level) throws ConfigException {
         try {
-            if (file.getParent() != null) {
-                Files.createDirectories(file.getParent());
-            }
-            FileHandler handler = new FileHandler(file.toString(), true);
+            // opened by us, never through a symbolic link (FileHandler would follow one)
+            Handler handler = new AppendingHandler(Channels.newOutputStream(own.append(file, "rw-r--r--")));
             handler.setEncoding("UTF-8");
             handler.setFormatter(new LineFormatter());
             handler.setLevel(Level.ALL);
@@ -64,6 +62,19 @@ final class LogSetup {
             root.setLevel(LEVELS.get(level));
         } catch (IOException | SecurityException e) {
             throw new ConfigException("cannot write log file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Like FileHandler: each record is flushed to the file at once. */
+    private static final class AppendingHandler extends StreamHandler {
+        AppendingHandler(OutputStream out) {
+            setOutputStream(out);
+        }
+
+        @Override
+        public synchronized void publish(LogRecord record) {
+            super.publish(record);
+            flush();
         }
     }
 
