@@ -116,7 +116,9 @@ public class LocalGuestFiles implements GuestFiles {
         if (names.isEmpty()) {
             throw new IllegalArgumentException("The path " + guestPath + " names no file");
         }
-        createRoot();
+        if (!Files.isDirectory(root)) {
+            return null;
+        }
         List<String> path = names;
         for (int links = 0; links <= 40; links++) {
             String name = path.get(path.size() - 1);
@@ -131,6 +133,9 @@ public class LocalGuestFiles implements GuestFiles {
                         throw new IOException("Could not read " + guestPath + ": a symbolic link leads to the root folder");
                     }
                     continue;
+                }
+                if (!entry.isFile()) {
+                    throw new IOException("Could not read " + guestPath + ": it is not a regular file");
                 }
                 try (FileHandle file = found.folder().openToRead(name)) {
                     return file.readAll();

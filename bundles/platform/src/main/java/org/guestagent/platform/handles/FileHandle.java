@@ -43,6 +43,7 @@ public final class FileHandle implements AutoCloseable {
     private static final int O_CREAT = 0100;
     private static final int O_EXCL = 0200;
     private static final int O_APPEND = 02000;
+    private static final int O_NONBLOCK = 04000;
     private static final int O_CLOEXEC = 02000000;
     private static final int O_PATH = 010000000;
     private static final int AT_REMOVEDIR = 0x200;
@@ -130,12 +131,18 @@ public final class FileHandle implements AutoCloseable {
 
     /** Opens the folder {@code name}; fails (ELOOP, "is a symbolic link") when it is a link. */
     public FileHandle folder(String name) throws IOException {
-        return openAt(name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+        try {
+            return openAt(name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+        } catch (NotDirectoryException e) {
+            // Linux answers ENOTDIR for a link with O_DIRECTORY | O_NOFOLLOW: say which it was
+            Attributes entry = attributes(name);
+            throw new FileSystemException(child(name), null, entry != null && entry.isLink() ? "is a symbolic link" : "Not a directory");
+        }
     }
 
-    /** Opens the file {@code name} for reading, not following a link. */
+    /** Opens the file {@code name} for reading, not following a link (nor waiting on a FIFO). */
     public FileHandle openToRead(String name) throws IOException {
-        return openAt(name, O_RDONLY | O_NOFOLLOW, 0);
+        return openAt(name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
     }
 
     /** Creates the file {@code name}, which must not exist (not even as a link), for writing. */
