@@ -1,6 +1,7 @@
 package org.guestagent.system;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -96,11 +97,18 @@ final class FolderWalk {
                             continue;
                         }
                         FileHandle holder = open.peek();
-                        holder.createFolder(missing, 0700);
+                        boolean ours = true;
+                        try {
+                            holder.createFolder(missing, 0700);
+                        } catch (FileAlreadyExistsException e) {
+                            ours = false; // made meanwhile by someone else: used if it is a real folder
+                        }
                         FileHandle made = holder.folder(missing);
                         open.push(made);
                         guestNames.addLast(missing);
-                        maker.made(made, holder, todo.stream().allMatch(n -> n.isEmpty() || n.equals(".")));
+                        if (ours) {
+                            maker.made(made, holder, todo.stream().allMatch(n -> n.isEmpty() || n.equals(".")));
+                        }
                     }
                     break;
                 }
