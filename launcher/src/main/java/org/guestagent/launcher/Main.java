@@ -91,7 +91,7 @@ public final class Main {
         try {
             PidFile.write(settings.ownFiles, settings.pidFile, pid);
             if (options.readyFile != null) {
-                PidFile.write(settings.ownFiles, options.readyFile, pid);
+                settings.ownFiles.overwrite(options.readyFile, pid + "\n");
             }
         } catch (IOException e) {
             log.severe("cannot write pid file " + settings.pidFile + ": " + e.getMessage());

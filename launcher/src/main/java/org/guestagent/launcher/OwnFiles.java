@@ -147,6 +147,27 @@ final class OwnFiles {
         }
     }
 
+    /**
+     * Writes a small file in place (opened without following a link, created when missing): for
+     * the start script's ready file, which lies in a folder anyone may write (/tmp), where a
+     * predictable {@code .tmp} name beside it could be taken by someone else.
+     */
+    void overwrite(Path file, String text) throws IOException {
+        try (Folder folder = folder(file.toAbsolutePath().getParent())) {
+            String name = file.getFileName().toString();
+            folder.requireNoLink(name);
+            Set<OpenOption> open = Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING, NOFOLLOW);
+            FileAttribute<?> mode = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+            try (SeekableByteChannel out = folder.stream().newByteChannel(Path.of(name), open, mode)) {
+                ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII));
+                while (bytes.hasRemaining()) {
+                    out.write(bytes);
+                }
+            }
+        }
+    }
+
     /** Deletes a folder of the agent's and all in it, by handles: a link inside is removed, never followed. */
     void deleteTree(Path dir) throws IOException {
         Path path = dir.toAbsolutePath().normalize();

@@ -98,6 +98,19 @@ class OwnFilesTest {
         assertEquals("untouched\n", Files.readString(outside.resolve("victim")));
     }
 
+    @Test
+    void theReadyFileIsWrittenInPlaceNeverThroughALink() throws IOException {
+        OwnFiles system = new OwnFiles(null);
+        Path ready = Files.createFile(scratch.resolve("guest-agent-ready.x1"));
+        system.overwrite(ready, "12\n");
+        assertEquals("12\n", Files.readString(ready));
+        assertEquals(List.of("guest-agent-ready.x1", "outside", "root"), names(scratch), "no .tmp beside it");
+        Path planted = Files.createSymbolicLink(scratch.resolve("guest-agent-ready.x2"), outside.resolve("victim"));
+        IOException e = assertThrows(IOException.class, () -> system.overwrite(planted, "13\n"));
+        assertTrue(e.getMessage().contains(OwnFiles.LINK_REFUSED), e.getMessage());
+        assertEquals("untouched\n", Files.readString(outside.resolve("victim")));
+    }
+
     private void append(Path file, String text) throws IOException {
         try (SeekableByteChannel out = own.append(file, "rw-r--r--")) {
             out.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));

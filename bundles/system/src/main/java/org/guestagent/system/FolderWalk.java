@@ -88,7 +88,8 @@ final class FolderWalk {
                     }
                     todo.push(name);
                     if (todo.contains("..")) {
-                        throw refused(guestNames, name, "a symbolic link among its folders leads to a missing folder");
+                        throw refused(guestNames, null, "a symbolic link among its folders leads through the missing folder "
+                                + guestPath(guestNames, name));
                     }
                     // everything that exists is checked: from here on, every folder is new
                     while (!todo.isEmpty()) {
@@ -117,7 +118,7 @@ final class FolderWalk {
                         throw refused(guestNames, name, "too many levels of symbolic links");
                     }
                     List<String> target = followable(current, name, entry, guestNames);
-                    if (target.get(0).equals("/")) {
+                    if (!target.isEmpty() && target.get(0).equals("/")) {
                         while (open.size() > 1) {
                             open.pop().close();
                         }
@@ -153,7 +154,7 @@ final class FolderWalk {
         Deque<String> guestNames = new ArrayDeque<>(LocalGuestFiles.names(found.guestFolder()));
         List<String> target = followable(found.folder(), name, link, guestNames);
         List<String> result = new ArrayList<>();
-        if (target.get(0).equals("/")) {
+        if (!target.isEmpty() && target.get(0).equals("/")) {
             target = target.subList(1, target.size());
         } else {
             result.addAll(guestNames);
