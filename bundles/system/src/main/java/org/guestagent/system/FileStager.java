@@ -10,11 +10,8 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Set;
-import java.nio.file.attribute.PosixFilePermission;
 
 import org.guestagent.api.system.WriteOptions;
 import org.guestagent.platform.handles.FileHandle;
@@ -181,17 +178,6 @@ final class FileStager {
 
     static int modeOf(Path file) throws IOException {
         return ((Integer) Files.getAttribute(file, "unix:mode", LinkOption.NOFOLLOW_LINKS)) & 07777;
-    }
-
-    static Set<PosixFilePermission> permissions(int mode) {
-        Set<PosixFilePermission> result = EnumSet.noneOf(PosixFilePermission.class);
-        PosixFilePermission[] bits = PosixFilePermission.values(); // OWNER_READ .. OTHERS_EXECUTE
-        for (int i = 0; i < 9; i++) {
-            if ((mode & (0400 >> i)) != 0) {
-                result.add(bits[i]);
-            }
-        }
-        return result;
     }
 
     static boolean runningAsRoot() {
