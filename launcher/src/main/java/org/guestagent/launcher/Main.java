@@ -70,7 +70,7 @@ public final class Main {
         }
         List<String> features = options.console ? append(settings.features, "console") : settings.features;
         List<Agent.Install> plan = Agent.plan(settings, features);
-        LogSetup.toFile(settings.logFile, settings.logLevel, settings.logGroup);
+        LogSetup.toFile(settings.ownFiles, settings.logFile, settings.logLevel, settings.logGroup);
         Logger log = Logger.getLogger(Main.class.getName());
         try {
             Agent.checkDistribution(settings);
@@ -95,9 +95,9 @@ public final class Main {
         }
         long millis = (System.nanoTime() - began) / 1_000_000;
         try {
-            PidFile.write(settings.pidFile, pid);
+            PidFile.write(settings.ownFiles, settings.pidFile, pid);
             if (options.readyFile != null) {
-                PidFile.write(options.readyFile, pid);
+                settings.ownFiles.overwrite(options.readyFile, pid + "\n");
             }
         } catch (IOException e) {
             log.severe("cannot write pid file " + settings.pidFile + ": " + e.getMessage());
@@ -130,7 +130,7 @@ public final class Main {
         if (!stopped) {
             log.warning("the framework did not stop within " + settings.stopTimeoutSeconds + " s");
         }
-        PidFile.remove(settings.pidFile, pid);
+        PidFile.remove(settings.ownFiles, settings.pidFile, pid);
         log.info("guest-agent stopped");
         LogSetup.close();
     }
