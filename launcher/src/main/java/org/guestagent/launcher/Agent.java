@@ -48,7 +48,7 @@ final class Agent {
     /** CommandRegistry.BOOT_START_LEVEL_PROPERTY (the launcher has no API bundle on its class path). */
     static final String BOOT_LEVEL_PROPERTY = "guestagent.boot.startlevel";
     /** The service of the bundles stopped first: no request comes in any more, those in hand are answered. */
-    static final String EXCHANGE_SERVICE = "org.guestagent.api.Exchange";
+    static final String EXCHANGE_SERVICE = "org.guestagent.api.transport.Exchange";
     static final String FILEINSTALL = "org.apache.felix.fileinstall";
 
     /** Gogo's shell options; without --nointeractive its console reads the terminal. */

@@ -22,13 +22,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandContext;
-import org.guestagent.api.CommandException;
-import org.guestagent.api.CommandRegistry;
-import org.guestagent.api.CommandResult;
-import org.guestagent.api.CommandSet;
-import org.guestagent.api.NoSuchCommandException;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.runtime.CommandRegistry;
+import org.guestagent.api.command.CommandResult;
+import org.guestagent.api.command.CommandSet;
+import org.guestagent.api.transport.NoSuchCommandException;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
@@ -52,6 +52,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * have not started yet, a built-in whose vendor override is still being installed). Only the early
  * commands, which need nothing that starts late, are answered at once.
  */
+@SuppressWarnings("deprecation")
 @Component(service = CommandRegistry.class, configurationPid = "org.guestagent.core")
 @Designate(ocd = CommandRegistryImpl.Config.class)
 public class CommandRegistryImpl implements CommandRegistry {
@@ -114,6 +115,28 @@ public class CommandRegistryImpl implements CommandRegistry {
         table.remove(ref);
     }
 
+    /** A command set written against the deprecated first API: still served, with a note in the log. */
+    @SuppressWarnings("deprecation")
+    @Reference(service = org.guestagent.api.CommandSet.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC)
+    void addLegacyCommandSet(ServiceReference<org.guestagent.api.CommandSet> ref, org.guestagent.api.CommandSet set) {
+        LOG.log(Level.INFO, "{0} offers commands through the deprecated org.guestagent.api.CommandSet; they are "
+                + "served as before (to move to org.guestagent.api.command, see the README)",
+                ref.getBundle() == null ? "?" : ref.getBundle().getSymbolicName());
+        table.add(ref, set);
+    }
+
+    @SuppressWarnings("deprecation")
+    void updatedLegacyCommandSet(ServiceReference<org.guestagent.api.CommandSet> ref, org.guestagent.api.CommandSet set) {
+        table.remove(ref);
+        table.add(ref, set);
+    }
+
+    @SuppressWarnings("deprecation")
+    void removeLegacyCommandSet(ServiceReference<org.guestagent.api.CommandSet> ref) {
+        table.remove(ref);
+    }
+
     @Override
     public List<CommandInfo> commands() {
         gate.awaitBoot(BOOT_WAIT_MILLIS); // the whole list, not the part that has started so far
@@ -162,7 +185,7 @@ public class CommandRegistryImpl implements CommandRegistry {
                 LOG.log(Level.INFO, "request {0}: {1} failed: {2}", context.requestId(), name, e.getMessage());
                 throw e;
             }
-            LOG.log(Level.DEBUG, "request {0}: {1} answered {2}", context.requestId(), name, result.code());
+            LOG.log(Level.DEBUG, "request {0}: {1} answered {2}", context.requestId(), name, result.status());
             return result;
         } finally {
             if (!run.hanging()) {
@@ -222,6 +245,9 @@ public class CommandRegistryImpl implements CommandRegistry {
         if (returned instanceof CommandResult r) {
             return r;
         }
+        if (returned instanceof org.guestagent.api.CommandResult old) {
+            return LegacyCommands.result(old);
+        }
         if (returned instanceof String s) {
             return CommandResult.ok(s);
         }
@@ -249,7 +275,8 @@ public class CommandRegistryImpl implements CommandRegistry {
         Class<?>[] types = method.getParameterTypes();
         Object[] args = new Object[types.length];
         for (int i = 0; i < types.length; i++) {
-            args[i] = types[i] == CommandArgument.class ? argument : context;
+            args[i] = types[i] == CommandArgument.class ? argument
+                    : types[i] == CommandContext.class ? context : LegacyCommands.parameter(types[i], argument, context);
         }
         try {
             return method.invoke(target, args);
@@ -264,6 +291,9 @@ public class CommandRegistryImpl implements CommandRegistry {
     private static CommandException asCommandException(CommandTable.Entry entry, Throwable failure) {
         if (failure instanceof CommandException ce) {
             return ce;
+        }
+        if (failure instanceof org.guestagent.api.CommandException old) {
+            return LegacyCommands.exception(old);
         }
         // Unexpected failures reach the host with their message, as the original agents did;
         // the stack trace stays in the log.

@@ -9,11 +9,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-import org.guestagent.api.Command;
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandContext;
-import org.guestagent.api.CommandRegistry.CommandInfo;
-import org.guestagent.api.CommandSet;
+import org.guestagent.api.command.Command;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.command.CommandResult;
+import org.guestagent.api.runtime.CommandRegistry.CommandInfo;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
 
@@ -26,7 +26,7 @@ final class CommandTable {
     private static final System.Logger LOG = System.getLogger(CommandTable.class.getName());
 
     /** One command method of one command-set service. */
-    record Entry(String name, CommandSet target, Method method, boolean secret, int ranking, long serviceId,
+    record Entry(String name, Object target, Method method, boolean secret, int ranking, long serviceId,
             String bundle) {
 
         CommandInfo info() {
@@ -39,7 +39,8 @@ final class CommandTable {
 
     private final Map<String, List<Entry>> byName = new TreeMap<>();
 
-    synchronized void add(ServiceReference<?> ref, CommandSet set) {
+    /** Adds the commands of a set, of the command package or of the deprecated first API. */
+    synchronized void add(ServiceReference<?> ref, Object set) {
         remove(ref); // a second bind of the same service replaces, never doubles, its entries
         for (Entry entry : scan(ref, set)) {
             List<Entry> entries = byName.computeIfAbsent(entry.name(), n -> new ArrayList<>());
@@ -69,22 +70,26 @@ final class CommandTable {
         return byName.values().stream().map(entries -> entries.get(0).info()).toList();
     }
 
-    private static List<Entry> scan(ServiceReference<?> ref, CommandSet set) {
+    private static List<Entry> scan(ServiceReference<?> ref, Object set) {
         int ranking = ref.getProperty(Constants.SERVICE_RANKING) instanceof Integer r ? r : 0;
         String bundle = ref.getBundle() == null ? "?" : ref.getBundle().getSymbolicName();
         List<Entry> entries = new ArrayList<>();
         for (Method method : set.getClass().getMethods()) {
             Command command = method.getAnnotation(Command.class);
-            if (command == null) {
+            @SuppressWarnings("deprecation")
+            org.guestagent.api.Command legacy = LegacyCommands.annotation(method);
+            if (command == null && legacy == null) {
                 continue;
             }
+            String name = command != null ? command.value() : legacy.value();
+            boolean secret = command != null ? command.secret() : legacy.secret();
             if (!isCallable(method)) {
                 LOG.log(Level.ERROR, "Ignoring command ''{0}'' of {1}: a command method takes only a "
                         + "CommandArgument and/or a CommandContext and returns String or CommandResult",
-                        command.value(), bundle);
+                        name, bundle);
                 continue;
             }
-            entries.add(new Entry(command.value(), set, method, command.secret(), ranking, serviceId(ref), bundle));
+            entries.add(new Entry(name, set, method, secret, ranking, serviceId(ref), bundle));
         }
         return entries;
     }
@@ -94,12 +99,12 @@ final class CommandTable {
             return false;
         }
         for (Class<?> type : method.getParameterTypes()) {
-            if (type != CommandArgument.class && type != CommandContext.class) {
+            if (type != CommandArgument.class && type != CommandContext.class && !LegacyCommands.isParameter(type)) {
                 return false;
             }
         }
         Class<?> returns = method.getReturnType();
-        return returns == String.class || returns == org.guestagent.api.CommandResult.class;
+        return returns == String.class || returns == CommandResult.class || LegacyCommands.isResult(returns);
     }
 
     private static long serviceId(ServiceReference<?> ref) {

@@ -6,16 +6,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandContext;
-import org.guestagent.api.CommandInvoker;
-import org.guestagent.api.CommandResult;
-import org.guestagent.api.Exchange;
-import org.guestagent.api.NoSuchCommandException;
-import org.guestagent.api.PairingRegistry.PairInfo;
-import org.guestagent.api.Parser;
-import org.guestagent.api.RawRequest;
-import org.guestagent.api.Session;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.transport.CommandInvoker;
+import org.guestagent.api.command.CommandResult;
+import org.guestagent.api.transport.Exchange;
+import org.guestagent.api.transport.NoSuchCommandException;
+import org.guestagent.api.runtime.PairingRegistry.PairInfo;
+import org.guestagent.api.transport.Parser;
+import org.guestagent.api.transport.RawRequest;
+import org.guestagent.api.command.Session;
 
 /**
  * One exchange paired with one parser: receive, parse-and-run, reply, on its own thread,

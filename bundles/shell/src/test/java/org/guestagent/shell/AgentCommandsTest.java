@@ -8,13 +8,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandContext;
-import org.guestagent.api.CommandException;
-import org.guestagent.api.CommandRegistry;
-import org.guestagent.api.CommandResult;
-import org.guestagent.api.NoSuchCommandException;
-import org.guestagent.api.PairingRegistry;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.runtime.CommandRegistry;
+import org.guestagent.api.command.CommandResult;
+import org.guestagent.api.transport.NoSuchCommandException;
+import org.guestagent.api.runtime.PairingRegistry;
 import org.junit.jupiter.api.Test;
 
 class AgentCommandsTest {

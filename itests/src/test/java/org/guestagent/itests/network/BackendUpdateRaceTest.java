@@ -24,10 +24,10 @@ import java.util.stream.Stream;
 
 import javax.inject.Inject;
 
-import org.guestagent.api.CommandRegistry;
-import org.guestagent.api.Exchange;
-import org.guestagent.api.HostData;
-import org.guestagent.api.PairingRegistry;
+import org.guestagent.api.runtime.CommandRegistry;
+import org.guestagent.api.transport.Exchange;
+import org.guestagent.api.hostdata.HostData;
+import org.guestagent.api.runtime.PairingRegistry;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.itests.support.AgentBundles;
 import org.guestagent.itests.support.Await;

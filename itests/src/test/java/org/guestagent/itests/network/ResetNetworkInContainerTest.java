@@ -19,9 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import javax.inject.Inject;
 
-import org.guestagent.api.Exchange;
-import org.guestagent.api.HostData;
-import org.guestagent.api.PairingRegistry;
+import org.guestagent.api.transport.Exchange;
+import org.guestagent.api.hostdata.HostData;
+import org.guestagent.api.runtime.PairingRegistry;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.commands.network.spi.NetworkBackend;
 import org.guestagent.commands.network.spi.NetworkConfig;

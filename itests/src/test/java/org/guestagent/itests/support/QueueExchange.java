@@ -12,9 +12,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.Dictionary;
 import java.util.Hashtable;
 
-import org.guestagent.api.Exchange;
-import org.guestagent.api.PairingRegistry;
-import org.guestagent.api.RawRequest;
+import org.guestagent.api.transport.Exchange;
+import org.guestagent.api.runtime.PairingRegistry;
+import org.guestagent.api.transport.RawRequest;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 

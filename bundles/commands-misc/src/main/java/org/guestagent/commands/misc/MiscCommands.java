@@ -2,10 +2,10 @@ package org.guestagent.commands.misc;
 
 import java.util.stream.Collectors;
 
-import org.guestagent.api.Command;
-import org.guestagent.api.CommandException;
-import org.guestagent.api.CommandRegistry;
-import org.guestagent.api.CommandSet;
+import org.guestagent.api.command.Command;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.runtime.CommandRegistry;
+import org.guestagent.api.command.CommandSet;
 import org.osgi.framework.FrameworkUtil;
 import org.osgi.service.component.ComponentContext;
 import org.osgi.service.component.annotations.Activate;

@@ -7,11 +7,11 @@ import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.Map;
 
-import org.guestagent.api.Command;
-import org.guestagent.api.CommandContext;
-import org.guestagent.api.CommandException;
-import org.guestagent.api.CommandSet;
-import org.guestagent.api.HostData;
+import org.guestagent.api.command.Command;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.command.CommandSet;
+import org.guestagent.api.hostdata.HostData;
 import org.guestagent.api.system.FileTransaction;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.api.system.SystemActions;

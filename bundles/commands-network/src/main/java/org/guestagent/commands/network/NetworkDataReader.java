@@ -11,8 +11,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
-import org.guestagent.api.CommandException;
-import org.guestagent.api.HostData;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.hostdata.HostData;
 import org.guestagent.commands.network.spi.IpAddress;
 import org.guestagent.commands.network.spi.NetInterface;
 import org.guestagent.commands.network.spi.NetworkConfig;

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
-import org.guestagent.api.CommandException;
+import org.guestagent.api.command.CommandException;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.commands.network.backends.AllBackends;
 import org.guestagent.commands.network.spi.NetworkBackend;

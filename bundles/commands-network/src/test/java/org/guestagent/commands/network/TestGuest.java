@@ -14,7 +14,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
-import org.guestagent.api.HostData;
+import org.guestagent.api.hostdata.HostData;
 import org.guestagent.commands.network.backends.AllBackends;
 import org.guestagent.commands.network.spi.NetworkBackend;
 import org.guestagent.system.LocalGuestFiles;

@@ -14,12 +14,12 @@ import java.util.Base64;
 import javax.crypto.BadPaddingException;
 import javax.crypto.IllegalBlockSizeException;
 
-import org.guestagent.api.Command;
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandContext;
-import org.guestagent.api.CommandException;
-import org.guestagent.api.CommandResult;
-import org.guestagent.api.CommandSet;
+import org.guestagent.api.command.Command;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.command.CommandResult;
+import org.guestagent.api.command.CommandSet;
 import org.guestagent.api.platform.NativePlatform;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.api.system.SystemActions;
@@ -40,6 +40,8 @@ import org.osgi.service.component.annotations.Reference;
 @Component(service = CommandSet.class)
 public class PasswordCommands implements CommandSet {
 
+    /** nova's return code of a successful keyinit, which its parser puts on the wire as is. */
+    static final String KEYINIT_CODE = "D0";
     static final String NO_KEY = "Password without key exchange";
     static final String NOT_BASE64 = "Couldn't decode base64 data";
     static final String INVALID_DATA = "Invalid password data received";
@@ -79,7 +81,7 @@ public class PasswordCommands implements CommandSet {
         // have sent another) can no longer change it, and so never replaces the key of a later keyinit
         keyExchange(context).replace(new KeyExchange.Key(agent.sharedSecret(hostKey)));
         LOG.log(System.Logger.Level.DEBUG, "Key agreed for request " + context.requestId() + " on " + context.session().name());
-        return new CommandResult("D0", agent.publicKey().toString());
+        return CommandResult.ok(agent.publicKey().toString()).withDetail(KEYINIT_CODE);
     }
 
     @Command(value = "password", secret = true)

@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
-import org.guestagent.api.CommandException;
+import org.guestagent.api.command.CommandException;
 import org.guestagent.api.platform.NativePlatform;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.api.system.SystemActions;

@@ -12,7 +12,7 @@ import java.security.SecureRandom;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import org.guestagent.api.CommandException;
+import org.guestagent.api.command.CommandException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -74,7 +74,7 @@ class RootPasswordTest {
     void neitherFileIsAClearError() {
         ScratchGuest guest = new ScratchGuest(root);
         CommandException e = assertThrows(CommandException.class, () -> rootPassword(guest).set("pw".toCharArray()));
-        assertEquals("500", e.code());
+        assertEquals(org.guestagent.api.command.CommandResult.Status.FAILED, e.status());
         assertEquals("Cannot set the password: this system has neither /etc/shadow nor /etc/master.passwd", e.getMessage());
     }
 

@@ -10,8 +10,8 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandResult;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandResult;
 import org.guestagent.api.platform.NativePlatform;
 import org.guestagent.platform.JnaNativePlatform;
 import org.guestagent.system.LocalGuestFiles;
@@ -80,7 +80,7 @@ final class ScratchGuest {
     java.math.BigInteger keyinit(TestSession session) {
         Host host = new Host();
         CommandResult answer = commands.keyinit(CommandArgument.of(host.publicKey.toString()), session.request());
-        if (!answer.code().equals("D0")) {
+        if (!NovaAnswer.of(answer).code().equals("D0")) {
             throw new AssertionError("keyinit failed: " + answer);
         }
         return host.sharedSecret(answer.message());

@@ -12,11 +12,11 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandContext;
-import org.guestagent.api.CommandException;
-import org.guestagent.api.Command;
-import org.guestagent.api.Session;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.command.Command;
+import org.guestagent.api.command.Session;
 import org.guestagent.api.system.SystemActions.ExecResult;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -76,7 +76,7 @@ class KmsActivateCommandsTest {
         osRelease("ID=debian\n");
         tool();
         CommandException e = assertThrows(CommandException.class, () -> activate(Map.of("activation_key", KEY, "org", "o")));
-        assertEquals("500", e.code());
+        assertEquals(org.guestagent.api.command.CommandResult.Status.FAILED, e.status());
         assertTrue(e.getMessage().contains("Red Hat"), e.getMessage());
         assertTrue(actions.commands.isEmpty());
     }
@@ -120,7 +120,7 @@ class KmsActivateCommandsTest {
         tool();
         try (FakeRhsm rhsm = FakeRhsm.start(root, scratch)) {
             CommandException e = assertThrows(CommandException.class, () -> activate(Map.of("activation_key", "refused-key")));
-            assertEquals("500", e.code());
+            assertEquals(org.guestagent.api.command.CommandResult.Status.FAILED, e.status());
             assertTrue(e.getMessage().contains("None of the activation keys specified exist"), e.getMessage());
             assertFalse(e.getMessage().contains("refused-key"), e.getMessage());
             assertEquals(List.of(), actions.commands, "RHSM answered: the command line is not tried");

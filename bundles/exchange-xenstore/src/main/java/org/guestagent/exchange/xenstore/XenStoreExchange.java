@@ -15,8 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 
-import org.guestagent.api.Exchange;
-import org.guestagent.api.RawRequest;
+import org.guestagent.api.transport.Exchange;
+import org.guestagent.api.transport.RawRequest;
 import org.guestagent.xenstore.XenStoreClient;
 import org.guestagent.xenstore.XenStoreDisconnectedException;
 import org.guestagent.xenstore.XenStoreEndpoint;

@@ -5,7 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 
-import org.guestagent.api.HostData;
+import org.guestagent.api.hostdata.HostData;
 import org.guestagent.xenstore.XenStoreClient;
 import org.guestagent.xenstore.XenStoreEndpoint;
 import org.guestagent.xenstore.XenStoreException;

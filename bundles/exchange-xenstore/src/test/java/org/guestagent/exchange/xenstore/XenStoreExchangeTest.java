@@ -23,7 +23,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
-import org.guestagent.api.RawRequest;
+import org.guestagent.api.transport.RawRequest;
 import org.guestagent.xenstore.XenStoreClient;
 import org.guestagent.xenstore.XenStoreTransport;
 import org.guestagent.xenstore.XsMessage;
