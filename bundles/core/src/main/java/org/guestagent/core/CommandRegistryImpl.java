@@ -31,6 +31,7 @@ import org.guestagent.api.command.CommandSet;
 import org.guestagent.api.transport.NoSuchCommandException;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -100,15 +101,17 @@ public class CommandRegistryImpl implements CommandRegistry {
         workers.shutdownNow();
     }
 
+    // The service objects are asked for only when a command is called (or at once for a set that
+    // does not declare its commands): a delayed command set stays unloaded until its first call.
     @Reference(service = CommandSet.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC)
-    void addCommandSet(ServiceReference<CommandSet> ref, CommandSet set) {
-        table.add(ref, set);
+    void addCommandSet(ServiceReference<CommandSet> ref, ComponentServiceObjects<CommandSet> objects) {
+        table.add(ref, objects::getService);
     }
 
-    void updatedCommandSet(ServiceReference<CommandSet> ref, CommandSet set) {
+    void updatedCommandSet(ServiceReference<CommandSet> ref, ComponentServiceObjects<CommandSet> objects) {
         table.remove(ref);
-        table.add(ref, set);
+        table.add(ref, objects::getService);
     }
 
     void removeCommandSet(ServiceReference<CommandSet> ref) {
@@ -116,31 +119,35 @@ public class CommandRegistryImpl implements CommandRegistry {
     }
 
     /** A command set written against the deprecated first API: still served, with a note in the log. */
-    @SuppressWarnings("deprecation")
     @Reference(service = org.guestagent.api.CommandSet.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC)
-    void addLegacyCommandSet(ServiceReference<org.guestagent.api.CommandSet> ref, org.guestagent.api.CommandSet set) {
+    void addLegacyCommandSet(ServiceReference<org.guestagent.api.CommandSet> ref,
+            ComponentServiceObjects<org.guestagent.api.CommandSet> objects) {
         LOG.log(Level.INFO, "{0} offers commands through the deprecated org.guestagent.api.CommandSet; they are "
                 + "served as before (to move to org.guestagent.api.command, see the README)",
                 ref.getBundle() == null ? "?" : ref.getBundle().getSymbolicName());
-        table.add(ref, set);
+        table.add(ref, objects::getService);
     }
 
-    @SuppressWarnings("deprecation")
-    void updatedLegacyCommandSet(ServiceReference<org.guestagent.api.CommandSet> ref, org.guestagent.api.CommandSet set) {
+    void updatedLegacyCommandSet(ServiceReference<org.guestagent.api.CommandSet> ref,
+            ComponentServiceObjects<org.guestagent.api.CommandSet> objects) {
         table.remove(ref);
-        table.add(ref, set);
+        table.add(ref, objects::getService);
     }
 
-    @SuppressWarnings("deprecation")
     void removeLegacyCommandSet(ServiceReference<org.guestagent.api.CommandSet> ref) {
         table.remove(ref);
     }
 
     @Override
     public List<CommandInfo> commands() {
+        return commands(null);
+    }
+
+    @Override
+    public List<CommandInfo> commands(String protocol) {
         gate.awaitBoot(BOOT_WAIT_MILLIS); // the whole list, not the part that has started so far
-        return table.winners();
+        return table.winners(protocol);
     }
 
     @Override
@@ -152,35 +159,33 @@ public class CommandRegistryImpl implements CommandRegistry {
     @Override
     public CommandResult invoke(String name, CommandArgument argument, CommandContext context)
             throws NoSuchCommandException {
-        return invoke(name, argument, context, () -> false);
+        return invoke(name, argument, context, context.protocol(), () -> false);
     }
 
     /**
      * Runs the command; a request that must wait for the gate stops waiting once {@code pairStopping}
      * says its pair is being stopped, since a stopping pair answers the request in hand first.
      */
-    CommandResult invoke(String name, CommandArgument argument, CommandContext context, BooleanSupplier pairStopping)
-            throws NoSuchCommandException {
+    CommandResult invoke(String name, CommandArgument argument, CommandContext context, String protocol,
+            BooleanSupplier pairStopping) throws NoSuchCommandException {
         Run run = new Run(runIds.incrementAndGet(), name, context.requestId());
         runs.put(run.id, run);
         try {
             if (!early.contains(name)) {
                 awaitGate(run, pairStopping);
             }
-            CommandTable.Entry entry = table.winner(name);
+            CommandTable.Entry entry = table.winner(name, protocol);
             if (entry == null && !gate.bootOver()) {
                 awaitGate(run, pairStopping); // an early command whose bundle has not started yet
-                entry = table.winner(name);
+                entry = table.winner(name, protocol);
             }
             if (entry == null) {
                 LOG.log(Level.INFO, "request {0}: unknown command ''{1}''", context.requestId(), name);
                 throw new NoSuchCommandException(name);
             }
-            LOG.log(Level.INFO, "request {0}: {1}({2})", context.requestId(), name,
-                    entry.secret() ? "<redacted>" : shorten(String.valueOf(argument)));
             CommandResult result;
             try {
-                result = runWithLimit(run, entry, argument, context);
+                result = runWithLimit(run, entry, argument, context, protocol);
             } catch (CommandException e) {
                 LOG.log(Level.INFO, "request {0}: {1} failed: {2}", context.requestId(), name, e.getMessage());
                 throw e;
@@ -212,13 +217,21 @@ public class CommandRegistryImpl implements CommandRegistry {
         }
     }
 
-    private CommandResult runWithLimit(Run run, CommandTable.Entry entry, CommandArgument argument, CommandContext context) {
+    private CommandResult runWithLimit(Run run, CommandTable.Entry entry, CommandArgument argument, CommandContext context,
+            String protocol) {
         RequestSession session = new RequestSession(context.session(), context.requestId());
-        CommandContext ownContext = CommandContext.of(context.requestId(), session);
+        CommandContext ownContext = CommandContext.of(context.requestId(), session, protocol);
         Future<Object> call = workers.submit(() -> {
             run.started(Thread.currentThread());
             try {
-                return call(entry.method(), entry.target(), argument, ownContext);
+                // fetched here, in the worker: activating a set counts against the command's timeout
+                CommandTable.Target target = entry.resolve();
+                if (target == null) {
+                    throw new CommandException("Command '" + entry.name() + "' is declared but not implemented");
+                }
+                LOG.log(Level.INFO, "request {0}: {1}({2})", context.requestId(), entry.name(),
+                        target.secret() ? "<redacted>" : shorten(String.valueOf(argument)));
+                return call(target.method(), target.object(), argument, ownContext);
             } catch (Exception | Error e) {
                 run.ended(e);
                 throw e;

@@ -123,7 +123,7 @@ final class Dispatcher implements Runnable {
 
     private void serve(RawRequest request) {
         lastRequest = Instant.now();
-        Outcome outcome = new Outcome(invoker, () -> !running);
+        Outcome outcome = new Outcome(invoker, protocol, () -> !running);
         byte[] answer;
         try {
             answer = parser.handle(request, outcome, session);
@@ -160,11 +160,13 @@ final class Dispatcher implements Runnable {
      */
     private static final class Outcome implements CommandInvoker {
         private final CommandInvoker delegate;
+        private final String protocol;
         private final BooleanSupplier stopping;
         private boolean succeeded;
 
-        Outcome(CommandInvoker delegate, BooleanSupplier stopping) {
+        Outcome(CommandInvoker delegate, String protocol, BooleanSupplier stopping) {
             this.delegate = delegate;
+            this.protocol = protocol;
             this.stopping = stopping;
         }
 
@@ -172,8 +174,8 @@ final class Dispatcher implements Runnable {
         public CommandResult invoke(String name, CommandArgument argument, CommandContext context)
                 throws NoSuchCommandException {
             CommandResult result = delegate instanceof CommandRegistryImpl registry
-                    ? registry.invoke(name, argument, context, stopping)
-                    : delegate.invoke(name, argument, context);
+                    ? registry.invoke(name, argument, context, protocol, stopping)
+                    : delegate.invoke(name, argument, CommandContext.of(context.requestId(), context.session(), protocol));
             succeeded = result.isSuccess();
             return result;
         }

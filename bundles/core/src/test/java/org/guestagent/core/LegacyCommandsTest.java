@@ -49,12 +49,13 @@ class LegacyCommandsTest {
     }
 
     private static Object call(CommandTable.Entry entry, CommandArgument argument, CommandContext context) throws Exception {
-        Class<?>[] types = entry.method().getParameterTypes();
+        CommandTable.Target target = entry.resolve();
+        Class<?>[] types = target.method().getParameterTypes();
         Object[] args = new Object[types.length];
         for (int i = 0; i < types.length; i++) {
             args[i] = LegacyCommands.parameter(types[i], argument, context);
         }
-        return entry.method().invoke(entry.target(), args);
+        return target.method().invoke(target.object(), args);
     }
 
     @Test
@@ -62,7 +63,7 @@ class LegacyCommandsTest {
         CommandTable table = new CommandTable();
         table.add(reference(7), new OldSet());
         assertNotNull(table.winner("old_echo"));
-        assertEquals(true, table.winner("old_code").secret());
+        assertEquals(true, table.winner("old_code").resolve().secret());
 
         MapSession session = new MapSession("pair");
         Object answer = call(table.winner("old_echo"), CommandArgument.of("hi"), CommandContext.of("r-1", session));

@@ -43,15 +43,16 @@ public class AgentCommands {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile PairingRegistry pairingRegistry;
 
-    @Descriptor("lists the agent's commands: name, providing bundle, ranking")
+    @Descriptor("lists the agent's commands: name, providing bundle, ranking, protocols served, whether its set is loaded")
     public String commands() {
         CommandRegistry registry = commandRegistry;
         if (registry == null) {
             return "The command registry is not running (is the core bundle started?).";
         }
-        Table table = new Table("NAME", "BUNDLE", "RANKING");
+        Table table = new Table("NAME", "BUNDLE", "RANKING", "PROTOCOLS", "LOADED");
         for (CommandRegistry.CommandInfo info : registry.commands()) {
-            table.row(info.name(), info.bundle(), info.ranking());
+            table.row(info.name(), info.bundle(), info.ranking(), String.join(",", info.protocols()),
+                    info.loaded() ? "yes" : "no");
         }
         return table.toString();
     }
@@ -114,6 +115,11 @@ public class AgentCommands {
             @Override
             public Session session() {
                 return session;
+            }
+
+            @Override
+            public String protocol() {
+                return null; // the shell sees the commands of every protocol
             }
         };
         try {

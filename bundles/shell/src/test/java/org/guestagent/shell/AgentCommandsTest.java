@@ -23,8 +23,13 @@ class AgentCommandsTest {
     private final CommandRegistry registry = new CommandRegistry() {
         @Override
         public List<CommandInfo> commands() {
-            return List.of(new CommandInfo("features", "org.guestagent.commands-misc", 0, "features", false),
-                    new CommandInfo("sample_hello", "org.guestagent.sample-commands", 10, "hello", false));
+            return List.of(new CommandInfo("features", "org.guestagent.commands-misc", 0, "features", false, List.of("nova-json"), true),
+                    new CommandInfo("sample_hello", "org.guestagent.sample-commands", 10, "hello", false, List.of("*"), false));
+        }
+
+        @Override
+        public List<CommandInfo> commands(String protocol) {
+            return commands();
         }
 
         @Override
@@ -61,9 +66,9 @@ class AgentCommandsTest {
     void listsCommandsWithBundleAndRanking() throws Exception {
         String table = commands(registry, null).commands();
         assertEquals("""
-                NAME          BUNDLE                          RANKING
-                features      org.guestagent.commands-misc    0
-                sample_hello  org.guestagent.sample-commands  10
+                NAME          BUNDLE                          RANKING  PROTOCOLS  LOADED
+                features      org.guestagent.commands-misc    0        nova-json  yes
+                sample_hello  org.guestagent.sample-commands  10       *          no
                 """, table);
     }
 

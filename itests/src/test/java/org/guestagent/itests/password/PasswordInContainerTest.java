@@ -68,6 +68,7 @@ public class PasswordInContainerTest {
                 mavenBundle("net.java.dev.jna", "jna").versionAsInProject(),
                 AgentBundles.ours("bundles/system"),
                 AgentBundles.ours("bundles/platform"),
+                AgentBundles.ours("bundles/ops-password"),
                 AgentBundles.ours("bundles/commands-password"),
                 frameworkProperty("guestagent.root").value(root.toString()));
     }

@@ -65,6 +65,7 @@ public class PasswordOverXenStoreTest {
                 mavenBundle("net.java.dev.jna", "jna").versionAsInProject(),
                 AgentBundles.ours("bundles/system"),
                 AgentBundles.ours("bundles/platform"),
+                AgentBundles.ours("bundles/ops-password"),
                 AgentBundles.ours("bundles/commands-password"),
                 AgentBundles.ours("bundles/xenstore-client"),
                 AgentBundles.ours("bundles/exchange-xenstore"),

@@ -62,6 +62,7 @@ public final class AgentBundles {
                 mavenBundle("net.java.dev.jna", "jna").versionAsInProject(),
                 ours("bundles/system"),
                 ours("bundles/platform"),
+                ours("bundles/ops-password"),
                 ours("bundles/commands-password"),
                 ours("bundles/commands-files"),
                 ours("bundles/commands-network"),

@@ -35,8 +35,14 @@ public final class QueueExchange implements Exchange {
      */
     public ServiceRegistration<Exchange> register(BundleContext context, PairingRegistry pairs)
             throws InterruptedException {
+        return register(context, pairs, "nova-json");
+    }
+
+    /** Registers this exchange for the given protocol and waits until the core has paired it. */
+    public ServiceRegistration<Exchange> register(BundleContext context, PairingRegistry pairs, String protocol)
+            throws InterruptedException {
         Dictionary<String, Object> properties = new Hashtable<>();
-        properties.put(Exchange.PROTOCOL, "nova-json");
+        properties.put(Exchange.PROTOCOL, protocol);
         ServiceRegistration<Exchange> registration = context.registerService(Exchange.class, this, properties);
         Await.until("the pair of " + describe() + " forms",
                 () -> pairs.pairs().stream().anyMatch(p -> p.exchange().equals(describe())));

@@ -12,10 +12,21 @@ public interface CommandContext {
     /** The pair (exchange and protocol) the request came through; state kept here stays with that host. */
     Session session();
 
-    /** A plain context, for parsers and tests. */
+    /**
+     * The protocol of the pair the request came through (e.g. {@code nova-json}), or {@code null}
+     * when the request came from elsewhere (the shell, a test).
+     */
+    String protocol();
+
+    /** A plain context without a protocol, for parsers and tests. */
     static CommandContext of(String requestId, Session session) {
-        record Plain(String requestId, Session session) implements CommandContext {
+        return of(requestId, session, null);
+    }
+
+    /** A plain context. */
+    static CommandContext of(String requestId, Session session, String protocol) {
+        record Plain(String requestId, Session session, String protocol) implements CommandContext {
         }
-        return new Plain(requestId, session);
+        return new Plain(requestId, session, protocol);
     }
 }

@@ -11,6 +11,7 @@ import org.guestagent.api.command.Command;
 import org.guestagent.api.command.CommandContext;
 import org.guestagent.api.command.CommandException;
 import org.guestagent.api.command.CommandSet;
+import org.guestagent.api.command.ServesCommands;
 import org.guestagent.api.hostdata.HostData;
 import org.guestagent.api.system.FileTransaction;
 import org.guestagent.api.system.GuestFiles;
@@ -40,6 +41,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  */
 @Component(service = CommandSet.class, configurationPid = NetworkCommands.PID)
 @Designate(ocd = NetworkCommands.Config.class)
+@ServesCommands(commands = { "resetnetwork" }, protocols = "nova-json")
 public class NetworkCommands implements CommandSet {
 
     public static final String PID = "org.guestagent.commands.network";

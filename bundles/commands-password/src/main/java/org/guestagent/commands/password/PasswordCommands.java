@@ -7,7 +7,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
-import java.time.Clock;
 import java.util.Arrays;
 import java.util.Base64;
 
@@ -20,11 +19,11 @@ import org.guestagent.api.command.CommandContext;
 import org.guestagent.api.command.CommandException;
 import org.guestagent.api.command.CommandResult;
 import org.guestagent.api.command.CommandSet;
-import org.guestagent.api.platform.NativePlatform;
-import org.guestagent.api.system.GuestFiles;
-import org.guestagent.api.system.SystemActions;
+import org.guestagent.api.command.ServesCommands;
 import org.guestagent.commands.password.crypto.DiffieHellman;
 import org.guestagent.commands.password.crypto.PasswordCipher;
+import org.guestagent.ops.password.PasswordChangeException;
+import org.guestagent.ops.password.UserPasswords;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -38,6 +37,7 @@ import org.osgi.service.component.annotations.Reference;
  * oracle. Nothing secret (password, shared secret, key, ciphertext) is ever logged or answered.
  */
 @Component(service = CommandSet.class)
+@ServesCommands(commands = { "keyinit", "password" }, protocols = "nova-json")
 public class PasswordCommands implements CommandSet {
 
     /** nova's return code of a successful keyinit, which its parser puts on the wire as is. */
@@ -52,18 +52,19 @@ public class PasswordCommands implements CommandSet {
 
     private static final System.Logger LOG = System.getLogger(PasswordCommands.class.getName());
 
+    private static final String USER = "root";
+
     private final SecureRandom random;
-    private final RootPassword rootPassword;
+    private final UserPasswords passwords;
 
     @Activate
-    public PasswordCommands(@Reference(name = "files") GuestFiles files, @Reference(name = "actions") SystemActions actions,
-            @Reference(name = "platform") NativePlatform platform) {
-        this(files, actions, platform, new SecureRandom(), Clock.systemUTC());
+    public PasswordCommands(@Reference(name = "passwords") UserPasswords passwords) {
+        this(passwords, new SecureRandom());
     }
 
-    PasswordCommands(GuestFiles files, SystemActions actions, NativePlatform platform, SecureRandom random, Clock clock) {
+    PasswordCommands(UserPasswords passwords, SecureRandom random) {
         this.random = random;
-        this.rootPassword = new RootPassword(files, actions, platform, random, clock);
+        this.passwords = passwords;
     }
 
     // secret: the host's public key is no secret, but no key of the exchange belongs in a log
@@ -102,7 +103,9 @@ public class PasswordCommands implements CommandSet {
             throw new CommandException(e.answer);
         }
         try {
-            rootPassword.set(password);
+            passwords.setPassword(USER, password);
+        } catch (PasswordChangeException e) {
+            throw new CommandException(e.getMessage());
         } finally {
             Arrays.fill(password, '\0');
         }

@@ -13,6 +13,7 @@ import java.time.ZoneOffset;
 import org.guestagent.api.command.CommandArgument;
 import org.guestagent.api.command.CommandResult;
 import org.guestagent.api.platform.NativePlatform;
+import org.guestagent.ops.password.shadow.ShadowPasswords;
 import org.guestagent.platform.JnaNativePlatform;
 import org.guestagent.system.LocalGuestFiles;
 
@@ -45,7 +46,8 @@ final class ScratchGuest {
         this.root = root;
         this.platform = platform;
         this.files = new LocalGuestFiles(root);
-        this.commands = new PasswordCommands(files, actions, platform, new SecureRandom(), CLOCK);
+        this.commands = new PasswordCommands(new ShadowPasswords(files, actions, platform, new SecureRandom(), CLOCK),
+                new SecureRandom());
     }
 
     ScratchGuest withShadow(String content) throws IOException {

@@ -14,6 +14,7 @@ import org.guestagent.api.command.CommandArgument;
 import org.guestagent.api.command.CommandContext;
 import org.guestagent.api.command.CommandException;
 import org.guestagent.api.command.CommandSet;
+import org.guestagent.api.command.ServesCommands;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.api.system.SystemActions;
 import org.osgi.service.component.annotations.Activate;
@@ -27,6 +28,7 @@ import org.osgi.service.component.annotations.Reference;
  * subscription-manager run with the key on its command line, and that is logged as a warning.
  */
 @Component(service = CommandSet.class)
+@ServesCommands(commands = { "kmsactivate" }, protocols = "nova-json")
 public class KmsActivateCommands implements CommandSet {
 
     private static final System.Logger LOG = System.getLogger(KmsActivateCommands.class.getName());

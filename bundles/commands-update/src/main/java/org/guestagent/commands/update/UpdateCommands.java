@@ -4,12 +4,14 @@ import org.guestagent.api.command.Command;
 import org.guestagent.api.command.CommandArgument;
 import org.guestagent.api.command.CommandContext;
 import org.guestagent.api.command.CommandSet;
+import org.guestagent.api.command.ServesCommands;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
 /** The agentupdate command: download an update, check its digests, install it in place. */
 @Component(service = CommandSet.class)
+@ServesCommands(commands = { "agentupdate" }, protocols = "nova-json")
 public class UpdateCommands implements CommandSet {
 
     private final UpdateManager manager;

@@ -16,7 +16,6 @@ import org.guestagent.api.command.CommandArgument;
 import org.guestagent.api.command.CommandContext;
 import org.guestagent.api.command.CommandException;
 import org.guestagent.api.command.Command;
-import org.guestagent.api.command.Session;
 import org.guestagent.api.system.SystemActions.ExecResult;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,17 +29,7 @@ class KmsActivateCommandsTest {
     TestSystemActions actions = new TestSystemActions();
     KmsActivateCommands commands;
 
-    private final CommandContext context = new CommandContext() {
-        @Override
-        public String requestId() {
-            return "req-1";
-        }
-
-        @Override
-        public Session session() {
-            return null;
-        }
-    };
+    private final CommandContext context = CommandContext.of("req-1", null);
 
     @BeforeEach
     void setUp() {
