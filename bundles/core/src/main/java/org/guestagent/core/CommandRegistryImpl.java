@@ -28,6 +28,7 @@ import org.guestagent.api.command.CommandException;
 import org.guestagent.api.runtime.CommandRegistry;
 import org.guestagent.api.command.CommandResult;
 import org.guestagent.api.command.CommandSet;
+import org.guestagent.api.hostdata.HostData;
 import org.guestagent.api.transport.NoSuchCommandException;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
@@ -159,7 +160,7 @@ public class CommandRegistryImpl implements CommandRegistry {
     @Override
     public CommandResult invoke(String name, CommandArgument argument, CommandContext context)
             throws NoSuchCommandException {
-        return invoke(name, argument, context, context.protocol(), () -> false);
+        return invoke(name, argument, context, context.protocol(), context.hostData().orElse(null), () -> false);
     }
 
     /**
@@ -167,7 +168,7 @@ public class CommandRegistryImpl implements CommandRegistry {
      * says its pair is being stopped, since a stopping pair answers the request in hand first.
      */
     CommandResult invoke(String name, CommandArgument argument, CommandContext context, String protocol,
-            BooleanSupplier pairStopping) throws NoSuchCommandException {
+            HostData hostData, BooleanSupplier pairStopping) throws NoSuchCommandException {
         Run run = new Run(runIds.incrementAndGet(), name, context.requestId());
         runs.put(run.id, run);
         try {
@@ -185,7 +186,8 @@ public class CommandRegistryImpl implements CommandRegistry {
             }
             CommandResult result;
             try {
-                result = runWithLimit(run, entry, argument, context, protocol);
+                result = runWithLimit(run, entry, argument, CommandContext.of(context.requestId(), context.session(),
+                        protocol, hostData));
             } catch (CommandException e) {
                 LOG.log(Level.INFO, "request {0}: {1} failed: {2}", context.requestId(), name, e.getMessage());
                 throw e;
@@ -217,10 +219,10 @@ public class CommandRegistryImpl implements CommandRegistry {
         }
     }
 
-    private CommandResult runWithLimit(Run run, CommandTable.Entry entry, CommandArgument argument, CommandContext context,
-            String protocol) {
+    private CommandResult runWithLimit(Run run, CommandTable.Entry entry, CommandArgument argument, CommandContext context) {
         RequestSession session = new RequestSession(context.session(), context.requestId());
-        CommandContext ownContext = CommandContext.of(context.requestId(), session, protocol);
+        CommandContext ownContext = CommandContext.of(context.requestId(), session, context.protocol(),
+                context.hostData().orElse(null));
         Future<Object> call = workers.submit(() -> {
             run.started(Thread.currentThread());
             try {

@@ -10,6 +10,7 @@ import org.guestagent.api.command.CommandArgument;
 import org.guestagent.api.command.CommandContext;
 import org.guestagent.api.transport.CommandInvoker;
 import org.guestagent.api.command.CommandResult;
+import org.guestagent.api.hostdata.HostData;
 import org.guestagent.api.transport.Exchange;
 import org.guestagent.api.transport.NoSuchCommandException;
 import org.guestagent.api.runtime.PairingRegistry.PairInfo;
@@ -123,7 +124,7 @@ final class Dispatcher implements Runnable {
 
     private void serve(RawRequest request) {
         lastRequest = Instant.now();
-        Outcome outcome = new Outcome(invoker, protocol, () -> !running);
+        Outcome outcome = new Outcome(invoker, protocol, exchange.hostData(), () -> !running);
         byte[] answer;
         try {
             answer = parser.handle(request, outcome, session);
@@ -161,12 +162,14 @@ final class Dispatcher implements Runnable {
     private static final class Outcome implements CommandInvoker {
         private final CommandInvoker delegate;
         private final String protocol;
+        private final HostData hostData;
         private final BooleanSupplier stopping;
         private boolean succeeded;
 
-        Outcome(CommandInvoker delegate, String protocol, BooleanSupplier stopping) {
+        Outcome(CommandInvoker delegate, String protocol, HostData hostData, BooleanSupplier stopping) {
             this.delegate = delegate;
             this.protocol = protocol;
+            this.hostData = hostData;
             this.stopping = stopping;
         }
 
@@ -174,8 +177,8 @@ final class Dispatcher implements Runnable {
         public CommandResult invoke(String name, CommandArgument argument, CommandContext context)
                 throws NoSuchCommandException {
             CommandResult result = delegate instanceof CommandRegistryImpl registry
-                    ? registry.invoke(name, argument, context, protocol, stopping)
-                    : delegate.invoke(name, argument, CommandContext.of(context.requestId(), context.session(), protocol));
+                    ? registry.invoke(name, argument, context, protocol, hostData, stopping)
+                    : delegate.invoke(name, argument, CommandContext.of(context.requestId(), context.session(), protocol, hostData));
             succeeded = result.isSuccess();
             return result;
         }

@@ -121,6 +121,11 @@ public class AgentCommands {
             public String protocol() {
                 return null; // the shell sees the commands of every protocol
             }
+
+            @Override
+            public java.util.Optional<org.guestagent.api.hostdata.HostData> hostData() {
+                return java.util.Optional.empty(); // no host speaks through the shell
+            }
         };
         try {
             CommandResult result = registry.invoke(name, ArgumentText.parse(argument), context);

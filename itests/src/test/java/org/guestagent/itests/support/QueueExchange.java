@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.Dictionary;
 import java.util.Hashtable;
 
+import org.guestagent.api.hostdata.HostData;
 import org.guestagent.api.transport.Exchange;
 import org.guestagent.api.runtime.PairingRegistry;
 import org.guestagent.api.transport.RawRequest;
@@ -24,9 +25,21 @@ public final class QueueExchange implements Exchange {
     private final Map<String, CompletableFuture<String>> answers = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private final String name;
+    private volatile HostData hostData;
 
     public QueueExchange(String name) {
         this.name = name;
+    }
+
+    /** This exchange carries the given host data (as XenStore carries vm-data/) to its requests' commands. */
+    public QueueExchange withHostData(HostData data) {
+        this.hostData = data;
+        return this;
+    }
+
+    @Override
+    public HostData hostData() {
+        return hostData;
     }
 
     /**

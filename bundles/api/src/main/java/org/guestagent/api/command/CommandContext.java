@@ -1,5 +1,8 @@
 package org.guestagent.api.command;
 
+import java.util.Optional;
+
+import org.guestagent.api.hostdata.HostData;
 import org.osgi.annotation.versioning.ProviderType;
 
 /** What a command may know about the request it serves. */
@@ -18,15 +21,27 @@ public interface CommandContext {
      */
     String protocol();
 
-    /** A plain context without a protocol, for parsers and tests. */
+    /**
+     * What the host published for this guest through the exchange that carried the request (its
+     * hostname, its network data), or empty when that exchange carries none.
+     */
+    Optional<HostData> hostData();
+
+    /** A plain context without a protocol or host data, for parsers and tests. */
     static CommandContext of(String requestId, Session session) {
-        return of(requestId, session, null);
+        return of(requestId, session, null, null);
     }
 
-    /** A plain context. */
+    /** A plain context without host data. */
     static CommandContext of(String requestId, Session session, String protocol) {
-        record Plain(String requestId, Session session, String protocol) implements CommandContext {
+        return of(requestId, session, protocol, null);
+    }
+
+    /** A plain context; {@code hostData} may be null. */
+    static CommandContext of(String requestId, Session session, String protocol, HostData hostData) {
+        record Plain(String requestId, Session session, String protocol, Optional<HostData> hostData)
+                implements CommandContext {
         }
-        return new Plain(requestId, session, protocol);
+        return new Plain(requestId, session, protocol, Optional.ofNullable(hostData));
     }
 }

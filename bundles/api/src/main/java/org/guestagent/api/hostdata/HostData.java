@@ -7,12 +7,24 @@ import java.util.Optional;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
- * Read access to what the host published for this guest, e.g. {@code vm-data/hostname} and
- * {@code vm-data/networking/<mac>} on XenStore. Paths are relative to the guest's home.
- * Commands use this service instead of talking to XenStore themselves.
+ * Read access to what the host published for this guest out of band, supplied by the exchange
+ * that carried the request ({@code CommandContext.hostData()}). Paths are the same on every
+ * exchange: {@value #HOSTNAME} and {@value #NETWORKING}{@code /<id>}; each exchange maps them to
+ * where its host puts them (XenStore: {@code vm-data/...} below the guest's home).
  */
 @ProviderType
 public interface HostData {
+
+    /** The guest's hostname as the host set it. */
+    String HOSTNAME = "hostname";
+
+    /** One child per network interface, each a JSON document (nova's network info). */
+    String NETWORKING = "networking";
+
+    /** The host's own name of a path, for messages (XenStore: {@code vm-data/<path>}). */
+    default String where(String path) {
+        return path;
+    }
 
     /** The value of a node as text, or empty when the node does not exist. */
     Optional<String> read(String path) throws IOException;

@@ -2,6 +2,7 @@ package org.guestagent.api.transport;
 
 import java.io.IOException;
 
+import org.guestagent.api.hostdata.HostData;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
@@ -27,6 +28,15 @@ public interface Exchange {
      * Answers a request. An exchange whose host withdrew the request drops the answer quietly.
      */
     void reply(RawRequest request, byte[] response) throws IOException;
+
+    /**
+     * What the host publishes for this guest out of band through this exchange (its hostname, its
+     * network data), handed to the commands of the requests it carries; {@code null} when the
+     * exchange carries none.
+     */
+    default HostData hostData() {
+        return null;
+    }
 
     /** A short name for logs and the shell, e.g. {@code xenstore:/var/run/xenstored/socket}. */
     default String describe() {

@@ -29,7 +29,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
 /**
- * {@code keyinit} and {@code password} (PROTOCOL.md section 3): the host and the agent agree on
+ * {@code keyinit} and {@code password} (docs/PROTOCOL.md section 3): the host and the agent agree on
  * a key by Diffie-Hellman, then the host sends root's new password encrypted with it, the key
  * derived with MD5 or SHA-256 as the host's OpenSSL does (both are tried). The key belongs to the
  * exchange the keyinit came through and is forgotten after a successful change, or after the third

@@ -38,7 +38,7 @@ import org.osgi.service.component.annotations.Component;
 /**
  * The nova JSON protocol: a request {@code {"name": ..., "value": ...}}, an answer
  * {@code {"returncode": "<code>", "message": "<text>"}}, both fields strings.
- * Error texts are those the XenAPI host knows (PROTOCOL.md section 2).
+ * Error texts are those the XenAPI host knows (docs/PROTOCOL.md section 2).
  * The request is read with Jackson's streaming parser straight into the plain values a
  * {@link CommandArgument} holds: no tree model, so the first request after a boot does not wait
  * for jackson-databind to load and warm up.
