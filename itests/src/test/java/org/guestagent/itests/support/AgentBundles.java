@@ -67,6 +67,7 @@ public final class AgentBundles {
                 ours("bundles/commands-files"),
                 ours("bundles/commands-network"),
                 ours("bundles/commands-update"),
+                ours("bundles/commands-kms"),
                 frameworkProperty("guestagent.root").value(root.toString()));
     }
 

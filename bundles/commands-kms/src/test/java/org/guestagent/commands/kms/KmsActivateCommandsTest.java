@@ -1,4 +1,4 @@
-package org.guestagent.commands.update;
+package org.guestagent.commands.kms;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

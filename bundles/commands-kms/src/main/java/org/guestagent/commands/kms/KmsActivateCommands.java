@@ -1,4 +1,4 @@
-package org.guestagent.commands.update;
+package org.guestagent.commands.kms;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
