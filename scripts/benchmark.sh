@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 version=0.1.0
 dist=launcher/target/guest-agent
-jars=(itests/target/itests-$version.jar
+jars=(benchmarks/target/benchmarks-$version.jar
       bundles/xenstore-client/target/xenstore-client-$version.jar
       bundles/xenstore-simulator/target/xenstore-simulator-$version.jar)
 for jar in "${jars[@]}" itests/sample-commands/target/sample-commands-$version.jar; do

@@ -15,6 +15,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import org.apache.felix.framework.Felix;
+import org.guestagent.api.runtime.CommandRegistry;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
@@ -24,10 +25,10 @@ import org.osgi.framework.Constants;
 import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.framework.startlevel.BundleStartLevel;
 import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.framework.wiring.BundleRevision;
+import org.osgi.service.condition.Condition;
 
 /**
  * The embedded Felix: installs the bundles of the configured features with their start levels,
@@ -43,12 +44,8 @@ final class Agent {
     private static final long CONFIGURATION_WAIT_MS = 3_000;
     /** Longest wait for FileInstall to start the bundles found in deploy/ at the start. */
     private static final long DEPLOY_WAIT_MS = 5_000;
-    /** CommandRegistry.BOOT_HOLD_PROPERTY: a service with it delays the end of the boot. */
-    static final String BOOT_HOLD_PROPERTY = "guestagent.boot.hold";
-    /** CommandRegistry.BOOT_START_LEVEL_PROPERTY (the launcher has no API bundle on its class path). */
-    static final String BOOT_LEVEL_PROPERTY = "guestagent.boot.startlevel";
     /** The service of the bundles stopped first: no request comes in any more, those in hand are answered. */
-    static final String EXCHANGE_SERVICE = "org.guestagent.api.Exchange";
+    static final String EXCHANGE_SERVICE = "org.guestagent.api.transport.Exchange";
     static final String FILEINSTALL = "org.apache.felix.fileinstall";
 
     /** Gogo's shell options; without --nointeractive its console reads the terminal. */
@@ -124,7 +121,8 @@ final class Agent {
         int finalLevel = Integer.parseInt(String.valueOf(
                 config.getOrDefault(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, Integer.toString(FRAMEWORK_LEVEL))));
         config.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, Integer.toString(Math.min(CONFIGURATION_LEVEL, finalLevel)));
-        config.put(BOOT_LEVEL_PROPERTY, Integer.toString(finalLevel));
+        // the core waits for this condition (constants of the API, compiled in: the API is not on our class path)
+        config.put(CommandRegistry.BOOT_CONDITION_PROPERTY, CommandRegistry.BOOT_CONDITION);
         config.putIfAbsent("felix.startlevel.bundle", Integer.toString(DEFAULT_BUNDLE_LEVEL));
         if (console) {
             config.put(GOSH_ARGS, String.valueOf(config.getOrDefault(GOSH_ARGS, "")).replace("--nointeractive", "").strip());
@@ -163,6 +161,7 @@ final class Agent {
             raiseStartLevel(finalLevel);
             deployed.awaitStarted();
         }
+        registerBootCondition(context);
         reportNotStarted(installed);
     }
 
@@ -213,18 +212,27 @@ final class Agent {
     }
 
     /**
+     * Registers the boot condition: every start level is reached and the bundles of deploy/ have
+     * started, so the core may run every command.
+     */
+    private static void registerBootCondition(BundleContext context) {
+        context.registerService(Condition.class, Condition.INSTANCE,
+                new Hashtable<>(Map.of(Condition.CONDITION_ID, CommandRegistry.BOOT_CONDITION)));
+        LOG.fine("boot condition " + CommandRegistry.BOOT_CONDITION + " registered");
+    }
+
+    /**
      * The bundles waiting in deploy/ at the start. FileInstall installs them in its own thread,
-     * maybe only after the last start level: until they are up, a boot hold keeps the core from
-     * answering 404 for their commands (the pipeline answers all others meanwhile). An
-     * asynchronous listener hears of a start only after the synchronous ones (SCR, and through it
-     * the core's registry) are through with it.
+     * maybe only after the last start level: the boot condition comes only once they are up, so
+     * the core does not answer 404 for their commands (the pipeline answers all others meanwhile).
+     * An asynchronous listener hears of a start only after the synchronous ones (SCR, and through
+     * it the core's registry) are through with it.
      */
     private static final class DeployedAtBoot implements AutoCloseable, BundleListener {
         private final BundleContext context;
         private final Path folder;
         private final List<Path> jars;
         private final Set<Long> started = ConcurrentHashMap.newKeySet();
-        private ServiceRegistration<?> hold;
 
         private DeployedAtBoot(BundleContext context, Path folder, List<Path> jars) {
             this.context = context;
@@ -244,8 +252,6 @@ final class Agent {
             DeployedAtBoot deployed = new DeployedAtBoot(context, folder, jars);
             if (!jars.isEmpty()) {
                 context.addBundleListener(deployed);
-                deployed.hold = context.registerService(Object.class.getName(), new Object(), new Hashtable<>(
-                        Map.of(BOOT_HOLD_PROPERTY, "deploy/: " + jars.size() + " bundles being installed")));
             }
             return deployed;
         }
@@ -293,8 +299,7 @@ final class Agent {
 
         @Override
         public void close() {
-            if (hold != null) {
-                hold.unregister();
+            if (!jars.isEmpty()) {
                 context.removeBundleListener(this);
             }
         }

@@ -17,6 +17,7 @@ import java.lang.annotation.Target;
 @Documented
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.METHOD)
+@Deprecated
 public @interface Command {
 
     /** The command name as the host sends it, e.g. {@code "version"}. */

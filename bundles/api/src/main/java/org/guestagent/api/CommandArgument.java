@@ -13,6 +13,7 @@ import java.util.Objects;
  * a boolean, an object (a map of names to values), a list, or nothing. Objects and lists hold
  * plain Java values: String, BigInteger, BigDecimal, Boolean, Map, List or null.
  */
+@Deprecated
 public final class CommandArgument {
 
     /** What kind of value the host sent. */

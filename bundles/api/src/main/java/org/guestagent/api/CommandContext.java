@@ -3,6 +3,7 @@ package org.guestagent.api;
 import org.osgi.annotation.versioning.ProviderType;
 
 /** What a command may know about the request it serves. */
+@Deprecated
 @ProviderType
 public interface CommandContext {
 

@@ -4,6 +4,7 @@ package org.guestagent.api;
  * A command failed in a way the host should read: the message is sent as is, with the code
  * (500 unless told otherwise). Never put a secret in the message.
  */
+@Deprecated
 public class CommandException extends RuntimeException {
     private static final long serialVersionUID = 1L;
     private final String code;

@@ -3,6 +3,7 @@ package org.guestagent.api;
 import org.osgi.annotation.versioning.ProviderType;
 
 /** Runs a command by name; handed to parsers by the core. */
+@Deprecated
 @ProviderType
 public interface CommandInvoker {
 

@@ -6,6 +6,7 @@ import java.util.List;
 import org.osgi.annotation.versioning.ProviderType;
 
 /** The commands the agent offers right now; a service of the core. */
+@Deprecated
 @ProviderType
 public interface CommandRegistry extends CommandInvoker {
 

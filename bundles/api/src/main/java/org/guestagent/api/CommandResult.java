@@ -3,6 +3,7 @@ package org.guestagent.api;
 import java.util.Objects;
 
 /** The answer of a command: a return code as the host reads it, and a message. */
+@Deprecated
 public final class CommandResult {
     /** Success. */
     public static final String OK = "0";
@@ -35,7 +36,7 @@ public final class CommandResult {
         return message;
     }
 
-    /** "0", or a letter and "0" as keyinit's "D0"; every numeric code but "0" is a failure. */
+    /** "0", or a letter followed by "0" (a protocol's own success code); every numeric code but "0" is a failure. */
     public boolean isSuccess() {
         return code.equals(OK) || (code.length() == 2 && Character.isLetter(code.charAt(0)) && code.charAt(1) == '0');
     }

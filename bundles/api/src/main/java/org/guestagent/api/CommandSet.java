@@ -8,6 +8,7 @@ import org.osgi.annotation.versioning.ConsumerType;
  * Give the service a {@code service.ranking} to override a command of the same name
  * from another set.
  */
+@Deprecated
 @ConsumerType
 public interface CommandSet {
 }

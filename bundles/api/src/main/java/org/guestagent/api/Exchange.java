@@ -9,6 +9,7 @@ import org.osgi.annotation.versioning.ConsumerType;
  * with the property {@value #PROTOCOL}; the core pairs it with the {@link Parser} of the same
  * protocol and runs one dispatcher thread that calls {@link #receive()} and {@link #reply} in turn.
  */
+@Deprecated
 @ConsumerType
 public interface Exchange {
 

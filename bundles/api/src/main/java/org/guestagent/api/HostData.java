@@ -11,6 +11,7 @@ import org.osgi.annotation.versioning.ProviderType;
  * {@code vm-data/networking/<mac>} on XenStore. Paths are relative to the guest's home.
  * Commands use this service instead of talking to XenStore themselves.
  */
+@Deprecated
 @ProviderType
 public interface HostData {
 

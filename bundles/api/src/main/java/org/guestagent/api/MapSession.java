@@ -5,6 +5,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /** A {@link Session} kept in a concurrent map: what the core gives each exchange, and shells and tests. */
+@Deprecated
 public class MapSession implements Session {
     private final String name;
     private final Map<String, Object> values = new ConcurrentHashMap<>();

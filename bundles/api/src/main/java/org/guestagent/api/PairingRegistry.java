@@ -6,6 +6,7 @@ import java.util.List;
 import org.osgi.annotation.versioning.ProviderType;
 
 /** The running exchange/parser pairs; a service of the core, for the shell and tests. */
+@Deprecated
 @ProviderType
 public interface PairingRegistry {
 

@@ -7,6 +7,7 @@ import org.osgi.annotation.versioning.ConsumerType;
  * {@link CommandInvoker}, and the outcome into the bytes the exchange sends back.
  * Publish it with the service property {@link Exchange#PROTOCOL}.
  */
+@Deprecated
 @ConsumerType
 public interface Parser {
 

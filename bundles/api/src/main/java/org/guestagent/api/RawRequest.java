@@ -7,6 +7,7 @@ import java.util.Objects;
  * One request as the exchange received it: an id chosen by the host (the XenStore node name)
  * and the undecoded body. The body may be empty or hold bytes that are not text.
  */
+@Deprecated
 public final class RawRequest {
     private final String id;
     private final byte[] body;

@@ -8,6 +8,7 @@ import org.osgi.annotation.versioning.ProviderType;
  * State that belongs to one exchange/parser pair, such as the key of a keyinit that a later
  * password must use. Two hosts on two exchanges never see each other's state.
  */
+@Deprecated
 @ProviderType
 public interface Session {
 

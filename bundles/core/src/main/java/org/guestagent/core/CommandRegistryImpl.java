@@ -22,15 +22,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandContext;
-import org.guestagent.api.CommandException;
-import org.guestagent.api.CommandRegistry;
-import org.guestagent.api.CommandResult;
-import org.guestagent.api.CommandSet;
-import org.guestagent.api.NoSuchCommandException;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.runtime.CommandRegistry;
+import org.guestagent.api.command.CommandResult;
+import org.guestagent.api.command.CommandSet;
+import org.guestagent.api.hostdata.HostData;
+import org.guestagent.api.transport.NoSuchCommandException;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -52,6 +54,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * have not started yet, a built-in whose vendor override is still being installed). Only the early
  * commands, which need nothing that starts late, are answered at once.
  */
+@SuppressWarnings("deprecation")
 @Component(service = CommandRegistry.class, configurationPid = "org.guestagent.core")
 @Designate(ocd = CommandRegistryImpl.Config.class)
 public class CommandRegistryImpl implements CommandRegistry {
@@ -99,25 +102,53 @@ public class CommandRegistryImpl implements CommandRegistry {
         workers.shutdownNow();
     }
 
+    // The service objects are asked for only when a command is called (or at once for a set that
+    // does not declare its commands): a delayed command set stays unloaded until its first call.
     @Reference(service = CommandSet.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC)
-    void addCommandSet(ServiceReference<CommandSet> ref, CommandSet set) {
-        table.add(ref, set);
+    void addCommandSet(ServiceReference<CommandSet> ref, ComponentServiceObjects<CommandSet> objects) {
+        table.add(ref, objects::getService);
     }
 
-    void updatedCommandSet(ServiceReference<CommandSet> ref, CommandSet set) {
+    void updatedCommandSet(ServiceReference<CommandSet> ref, ComponentServiceObjects<CommandSet> objects) {
         table.remove(ref);
-        table.add(ref, set);
+        table.add(ref, objects::getService);
     }
 
     void removeCommandSet(ServiceReference<CommandSet> ref) {
         table.remove(ref);
     }
 
+    /** A command set written against the deprecated first API: still served, with a note in the log. */
+    @Reference(service = org.guestagent.api.CommandSet.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC)
+    void addLegacyCommandSet(ServiceReference<org.guestagent.api.CommandSet> ref,
+            ComponentServiceObjects<org.guestagent.api.CommandSet> objects) {
+        LOG.log(Level.INFO, "{0} offers commands through the deprecated org.guestagent.api.CommandSet; they are "
+                + "served as before (to move to org.guestagent.api.command, see the README)",
+                ref.getBundle() == null ? "?" : ref.getBundle().getSymbolicName());
+        table.add(ref, objects::getService);
+    }
+
+    void updatedLegacyCommandSet(ServiceReference<org.guestagent.api.CommandSet> ref,
+            ComponentServiceObjects<org.guestagent.api.CommandSet> objects) {
+        table.remove(ref);
+        table.add(ref, objects::getService);
+    }
+
+    void removeLegacyCommandSet(ServiceReference<org.guestagent.api.CommandSet> ref) {
+        table.remove(ref);
+    }
+
     @Override
     public List<CommandInfo> commands() {
+        return commands(null);
+    }
+
+    @Override
+    public List<CommandInfo> commands(String protocol) {
         gate.awaitBoot(BOOT_WAIT_MILLIS); // the whole list, not the part that has started so far
-        return table.winners();
+        return table.winners(protocol);
     }
 
     @Override
@@ -129,40 +160,39 @@ public class CommandRegistryImpl implements CommandRegistry {
     @Override
     public CommandResult invoke(String name, CommandArgument argument, CommandContext context)
             throws NoSuchCommandException {
-        return invoke(name, argument, context, () -> false);
+        return invoke(name, argument, context, context.protocol(), context.hostData().orElse(null), () -> false);
     }
 
     /**
      * Runs the command; a request that must wait for the gate stops waiting once {@code pairStopping}
      * says its pair is being stopped, since a stopping pair answers the request in hand first.
      */
-    CommandResult invoke(String name, CommandArgument argument, CommandContext context, BooleanSupplier pairStopping)
-            throws NoSuchCommandException {
+    CommandResult invoke(String name, CommandArgument argument, CommandContext context, String protocol,
+            HostData hostData, BooleanSupplier pairStopping) throws NoSuchCommandException {
         Run run = new Run(runIds.incrementAndGet(), name, context.requestId());
         runs.put(run.id, run);
         try {
             if (!early.contains(name)) {
                 awaitGate(run, pairStopping);
             }
-            CommandTable.Entry entry = table.winner(name);
+            CommandTable.Entry entry = table.winner(name, protocol);
             if (entry == null && !gate.bootOver()) {
                 awaitGate(run, pairStopping); // an early command whose bundle has not started yet
-                entry = table.winner(name);
+                entry = table.winner(name, protocol);
             }
             if (entry == null) {
                 LOG.log(Level.INFO, "request {0}: unknown command ''{1}''", context.requestId(), name);
                 throw new NoSuchCommandException(name);
             }
-            LOG.log(Level.INFO, "request {0}: {1}({2})", context.requestId(), name,
-                    entry.secret() ? "<redacted>" : shorten(String.valueOf(argument)));
             CommandResult result;
             try {
-                result = runWithLimit(run, entry, argument, context);
+                result = runWithLimit(run, entry, argument, CommandContext.of(context.requestId(), context.session(),
+                        protocol, hostData));
             } catch (CommandException e) {
                 LOG.log(Level.INFO, "request {0}: {1} failed: {2}", context.requestId(), name, e.getMessage());
                 throw e;
             }
-            LOG.log(Level.DEBUG, "request {0}: {1} answered {2}", context.requestId(), name, result.code());
+            LOG.log(Level.DEBUG, "request {0}: {1} answered {2}", context.requestId(), name, result.status());
             return result;
         } finally {
             if (!run.hanging()) {
@@ -191,11 +221,19 @@ public class CommandRegistryImpl implements CommandRegistry {
 
     private CommandResult runWithLimit(Run run, CommandTable.Entry entry, CommandArgument argument, CommandContext context) {
         RequestSession session = new RequestSession(context.session(), context.requestId());
-        CommandContext ownContext = CommandContext.of(context.requestId(), session);
+        CommandContext ownContext = CommandContext.of(context.requestId(), session, context.protocol(),
+                context.hostData().orElse(null));
         Future<Object> call = workers.submit(() -> {
             run.started(Thread.currentThread());
             try {
-                return call(entry.method(), entry.target(), argument, ownContext);
+                // fetched here, in the worker: activating a set counts against the command's timeout
+                CommandTable.Target target = entry.resolve();
+                if (target == null) {
+                    throw new CommandException("Command '" + entry.name() + "' is declared but not implemented");
+                }
+                LOG.log(Level.INFO, "request {0}: {1}({2})", context.requestId(), entry.name(),
+                        target.secret() ? "<redacted>" : shorten(String.valueOf(argument)));
+                return call(target.method(), target.object(), argument, ownContext);
             } catch (Exception | Error e) {
                 run.ended(e);
                 throw e;
@@ -221,6 +259,9 @@ public class CommandRegistryImpl implements CommandRegistry {
         }
         if (returned instanceof CommandResult r) {
             return r;
+        }
+        if (returned instanceof org.guestagent.api.CommandResult old) {
+            return LegacyCommands.result(old);
         }
         if (returned instanceof String s) {
             return CommandResult.ok(s);
@@ -249,7 +290,8 @@ public class CommandRegistryImpl implements CommandRegistry {
         Class<?>[] types = method.getParameterTypes();
         Object[] args = new Object[types.length];
         for (int i = 0; i < types.length; i++) {
-            args[i] = types[i] == CommandArgument.class ? argument : context;
+            args[i] = types[i] == CommandArgument.class ? argument
+                    : types[i] == CommandContext.class ? context : LegacyCommands.parameter(types[i], argument, context);
         }
         try {
             return method.invoke(target, args);
@@ -264,6 +306,9 @@ public class CommandRegistryImpl implements CommandRegistry {
     private static CommandException asCommandException(CommandTable.Entry entry, Throwable failure) {
         if (failure instanceof CommandException ce) {
             return ce;
+        }
+        if (failure instanceof org.guestagent.api.CommandException old) {
+            return LegacyCommands.exception(old);
         }
         // Unexpected failures reach the host with their message, as the original agents did;
         // the stack trace stays in the log.

@@ -6,16 +6,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandContext;
-import org.guestagent.api.CommandInvoker;
-import org.guestagent.api.CommandResult;
-import org.guestagent.api.Exchange;
-import org.guestagent.api.NoSuchCommandException;
-import org.guestagent.api.PairingRegistry.PairInfo;
-import org.guestagent.api.Parser;
-import org.guestagent.api.RawRequest;
-import org.guestagent.api.Session;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.transport.CommandInvoker;
+import org.guestagent.api.command.CommandResult;
+import org.guestagent.api.hostdata.HostData;
+import org.guestagent.api.transport.Exchange;
+import org.guestagent.api.transport.NoSuchCommandException;
+import org.guestagent.api.runtime.PairingRegistry.PairInfo;
+import org.guestagent.api.transport.Parser;
+import org.guestagent.api.transport.RawRequest;
+import org.guestagent.api.command.Session;
 
 /**
  * One exchange paired with one parser: receive, parse-and-run, reply, on its own thread,
@@ -123,7 +124,7 @@ final class Dispatcher implements Runnable {
 
     private void serve(RawRequest request) {
         lastRequest = Instant.now();
-        Outcome outcome = new Outcome(invoker, () -> !running);
+        Outcome outcome = new Outcome(invoker, protocol, exchange.hostData(), () -> !running);
         byte[] answer;
         try {
             answer = parser.handle(request, outcome, session);
@@ -160,11 +161,15 @@ final class Dispatcher implements Runnable {
      */
     private static final class Outcome implements CommandInvoker {
         private final CommandInvoker delegate;
+        private final String protocol;
+        private final HostData hostData;
         private final BooleanSupplier stopping;
         private boolean succeeded;
 
-        Outcome(CommandInvoker delegate, BooleanSupplier stopping) {
+        Outcome(CommandInvoker delegate, String protocol, HostData hostData, BooleanSupplier stopping) {
             this.delegate = delegate;
+            this.protocol = protocol;
+            this.hostData = hostData;
             this.stopping = stopping;
         }
 
@@ -172,8 +177,8 @@ final class Dispatcher implements Runnable {
         public CommandResult invoke(String name, CommandArgument argument, CommandContext context)
                 throws NoSuchCommandException {
             CommandResult result = delegate instanceof CommandRegistryImpl registry
-                    ? registry.invoke(name, argument, context, stopping)
-                    : delegate.invoke(name, argument, context);
+                    ? registry.invoke(name, argument, context, protocol, hostData, stopping)
+                    : delegate.invoke(name, argument, CommandContext.of(context.requestId(), context.session(), protocol, hostData));
             succeeded = result.isSuccess();
             return result;
         }

@@ -9,11 +9,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 
-import org.guestagent.api.CommandRegistry;
-import org.guestagent.api.Exchange;
-import org.guestagent.api.MapSession;
-import org.guestagent.api.PairingRegistry;
-import org.guestagent.api.Parser;
+import org.guestagent.api.runtime.CommandRegistry;
+import org.guestagent.api.transport.Exchange;
+import org.guestagent.api.runtime.PairingRegistry;
+import org.guestagent.api.transport.Parser;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
-import org.guestagent.api.CommandRegistry;
+import org.guestagent.api.runtime.CommandRegistry;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
@@ -23,15 +23,16 @@ import org.osgi.framework.SynchronousBundleListener;
 import org.osgi.framework.startlevel.BundleStartLevel;
 import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.framework.wiring.BundleRevision;
+import org.osgi.service.condition.Condition;
 import org.osgi.util.tracker.ServiceTracker;
 
 /**
  * Tells whether a request may run now, so that no command runs before, or while, the services
  * it uses are put in place.
  * <ul>
- * <li>The boot: over once the framework has reached the level named by
- * {@link CommandRegistry#BOOT_START_LEVEL_PROPERTY} (at once without it, e.g. in a test container)
- * and no service with {@link CommandRegistry#BOOT_HOLD_PROPERTY} is left.</li>
+ * <li>The boot: over once the boot condition named by {@link CommandRegistry#BOOT_CONDITION_PROPERTY}
+ * is registered (the launcher's, {@link CommandRegistry#BOOT_CONDITION}; at once without the property,
+ * e.g. in a test container) and no service with {@link CommandRegistry#BOOT_HOLD_PROPERTY} is left.</li>
  * <li>After the boot: such a hold service, and any bundle in transition: starting, stopping, or
  * stopped by an update or a refresh that will start it again. A transition that makes no progress
  * for {@link #TRANSITION_LIMIT_MILLIS} (a bundle that failed or hangs) no longer counts.</li>
@@ -60,7 +61,8 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
     private final long ownBundle;
     private final Bundle framework;
     private final FrameworkStartLevel frameworkLevel;
-    private final int bootLevel;
+    /** The boot condition's tracker, or null when the boot waits for none. */
+    private final ServiceTracker<Object, Object> bootCondition;
     private final ServiceTracker<Object, Object> holds;
     private final Map<Long, Transition> transitions = new HashMap<>();
     /** Per bundle, the STARTED events the asynchronous listener has not heard yet. Guarded by the monitor. */
@@ -74,6 +76,8 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
             startHeard(event.getBundle());
         }
     };
+    /** The boot condition has been registered (or there is none to wait for). Guarded by the monitor. */
+    private boolean conditionMet;
     private boolean bootOver;
     private boolean closed;
 
@@ -82,11 +86,41 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
         this.ownBundle = context.getBundle().getBundleId();
         this.framework = context.getBundle(Constants.SYSTEM_BUNDLE_LOCATION);
         this.frameworkLevel = framework.adapt(FrameworkStartLevel.class);
-        this.bootLevel = parse(context.getProperty(CommandRegistry.BOOT_START_LEVEL_PROPERTY));
-        this.holds = new ServiceTracker<>(context, holdFilter(context), null) {
+        String condition = context.getProperty(CommandRegistry.BOOT_CONDITION_PROPERTY);
+        this.bootCondition = condition == null || condition.isBlank() ? null
+                : tracker(context, "(&(" + Constants.OBJECTCLASS + "=" + Condition.class.getName() + ")("
+                        + Condition.CONDITION_ID + "=" + condition.trim() + "))", this::conditionMet);
+        this.conditionMet = bootCondition == null;
+        this.holds = tracker(context, "(" + CommandRegistry.BOOT_HOLD_PROPERTY + "=*)", null);
+        if (bootCondition != null) {
+            bootCondition.open(true);
+        }
+        holds.open(true);
+        context.addFrameworkListener(this);
+        context.addBundleListener(this);
+        context.addBundleListener(started);
+        findTransitions();
+        changed();
+    }
+
+    /**
+     * Tracks the services of the filter; each one that comes or goes may end the boot or open the
+     * gate. {@code onAdding} runs first for one that comes (the tracker counts it only afterwards).
+     */
+    private ServiceTracker<Object, Object> tracker(BundleContext context, String filter, Runnable onAdding) {
+        Filter parsed;
+        try {
+            parsed = context.createFilter(filter);
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException("bad filter " + filter, e);
+        }
+        return new ServiceTracker<>(context, parsed, null) {
             @Override
             public Object addingService(ServiceReference<Object> reference) {
                 Object service = super.addingService(reference);
+                if (onAdding != null) {
+                    onAdding.run();
+                }
                 changed();
                 return service;
             }
@@ -97,28 +131,6 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
                 changed();
             }
         };
-        holds.open(true);
-        context.addFrameworkListener(this);
-        context.addBundleListener(this);
-        context.addBundleListener(started);
-        findTransitions();
-        changed();
-    }
-
-    private static Filter holdFilter(BundleContext context) {
-        try {
-            return context.createFilter("(" + CommandRegistry.BOOT_HOLD_PROPERTY + "=*)");
-        } catch (InvalidSyntaxException e) {
-            throw new IllegalStateException(e); // a constant filter
-        }
-    }
-
-    private static int parse(String level) {
-        try {
-            return level == null ? 0 : Integer.parseInt(level.trim());
-        } catch (NumberFormatException e) {
-            return 0;
-        }
     }
 
     @Override
@@ -271,10 +283,13 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
 
     private synchronized void changed() {
         if (!bootOver) {
-            boolean levelReached = bootLevel <= 0 || frameworkLevel == null || frameworkLevel.getStartLevel() >= bootLevel;
-            bootOver = levelReached && holds.isEmpty();
+            bootOver = conditionMet && holds.isEmpty();
         }
         notifyAll();
+    }
+
+    private synchronized void conditionMet() {
+        conditionMet = true;
     }
 
     /** True once the boot is over (it stays over). */
@@ -322,8 +337,7 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
                 if (left <= 0) {
                     return false;
                 }
-                wait(Math.min(left, RECHECK_MILLIS));
-                changed(); // a level reached without an event we listen to
+                wait(left);
             }
             return true;
         } catch (InterruptedException e) {
@@ -346,10 +360,7 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
                 if (left <= 0 || giveUp.getAsBoolean()) {
                     return false;
                 }
-                wait(Math.min(left, RECHECK_MILLIS));
-                if (!bootOver) {
-                    changed();
-                }
+                wait(Math.min(left, RECHECK_MILLIS)); // to look at giveUp again
             }
             return true;
         } catch (InterruptedException e) {
@@ -360,6 +371,9 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
 
     void close() {
         holds.close();
+        if (bootCondition != null) {
+            bootCondition.close();
+        }
         try {
             context.removeBundleListener(this);
             context.removeBundleListener(started);

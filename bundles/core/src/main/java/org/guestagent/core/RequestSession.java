@@ -2,7 +2,7 @@ package org.guestagent.core;
 
 import java.util.function.Supplier;
 
-import org.guestagent.api.Session;
+import org.guestagent.api.command.Session;
 
 /**
  * The pair's session as one request's command sees it. Once the command has passed its timeout

@@ -12,13 +12,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandContext;
-import org.guestagent.api.CommandResult;
-import org.guestagent.api.Exchange;
-import org.guestagent.api.MapSession;
-import org.guestagent.api.Parser;
-import org.guestagent.api.RawRequest;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.command.CommandResult;
+import org.guestagent.api.transport.Exchange;
+import org.guestagent.api.transport.Parser;
+import org.guestagent.api.transport.RawRequest;
 import org.junit.jupiter.api.Test;
 
 class DispatcherTest {

@@ -3,7 +3,6 @@ package org.guestagent.core;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import org.guestagent.api.MapSession;
 import org.junit.jupiter.api.Test;
 
 class RequestSessionTest {

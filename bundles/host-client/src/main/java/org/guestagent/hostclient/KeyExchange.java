@@ -13,7 +13,7 @@ import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * The host's half of keyinit/password (PROTOCOL.md section 3): Diffie-Hellman over the agent
+ * The host's half of keyinit/password (docs/PROTOCOL.md section 3): Diffie-Hellman over the agent
  * protocol's fixed group, then AES-128-CBC with key and IV derived from the shared secret S in
  * decimal as {@code openssl enc -aes-128-cbc -nosalt -pass pass:S} does: with SHA-256 on OpenSSL
  * 1.1.0 and later (what a current nova sends), with MD5 on older hosts.

@@ -9,14 +9,13 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
-import org.guestagent.api.CommandContext;
-import org.guestagent.api.CommandException;
-import org.guestagent.api.CommandRegistry;
-import org.guestagent.api.CommandResult;
-import org.guestagent.api.NoSuchCommandException;
-import org.guestagent.api.PairingRegistry;
-import org.guestagent.api.MapSession;
-import org.guestagent.api.Session;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.runtime.CommandRegistry;
+import org.guestagent.api.command.CommandResult;
+import org.guestagent.api.transport.NoSuchCommandException;
+import org.guestagent.api.runtime.PairingRegistry;
+import org.guestagent.api.command.Session;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -44,15 +43,16 @@ public class AgentCommands {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile PairingRegistry pairingRegistry;
 
-    @Descriptor("lists the agent's commands: name, providing bundle, ranking")
+    @Descriptor("lists the agent's commands: name, providing bundle, ranking, protocols served, whether its set is loaded")
     public String commands() {
         CommandRegistry registry = commandRegistry;
         if (registry == null) {
             return "The command registry is not running (is the core bundle started?).";
         }
-        Table table = new Table("NAME", "BUNDLE", "RANKING");
+        Table table = new Table("NAME", "BUNDLE", "RANKING", "PROTOCOLS", "LOADED");
         for (CommandRegistry.CommandInfo info : registry.commands()) {
-            table.row(info.name(), info.bundle(), info.ranking());
+            table.row(info.name(), info.bundle(), info.ranking(), String.join(",", info.protocols()),
+                    info.loaded() ? "yes" : "no");
         }
         return table.toString();
     }
@@ -116,15 +116,35 @@ public class AgentCommands {
             public Session session() {
                 return session;
             }
+
+            @Override
+            public String protocol() {
+                return null; // the shell sees the commands of every protocol
+            }
+
+            @Override
+            public java.util.Optional<org.guestagent.api.hostdata.HostData> hostData() {
+                return java.util.Optional.empty(); // no host speaks through the shell
+            }
         };
         try {
             CommandResult result = registry.invoke(name, ArgumentText.parse(argument), context);
-            return format(result.code(), result.message());
+            return format(result);
         } catch (NoSuchCommandException e) {
-            return format(CommandResult.NOT_FOUND, "No such agent command '" + name + "'");
+            return format(CommandResult.notFound("No such agent command '" + name + "'"));
         } catch (CommandException e) {
-            return format(e.code(), e.getMessage());
+            return format(e.result());
         }
+    }
+
+    /** A result as the shell prints it: the code nova would answer (or the adapter's own), then the message. */
+    static String format(CommandResult result) {
+        String code = result.detail() != null ? result.detail() : switch (result.status()) {
+            case OK -> "0";
+            case NOT_FOUND -> "404";
+            case FAILED, INVALID_ARGUMENT -> "500";
+        };
+        return format(code, result.message());
     }
 
     static String format(String code, String message) {
@@ -133,13 +153,13 @@ public class AgentCommands {
 
     private static Session agentSession(CommandSession gogo) {
         if (gogo == null) {
-            return new MapSession("shell");
+            return new ShellSession("shell");
         }
         Object existing = gogo.get(SESSION_KEY);
         if (existing instanceof Session s) {
             return s;
         }
-        Session created = new MapSession("shell");
+        Session created = new ShellSession("shell");
         gogo.put(SESSION_KEY, created);
         return created;
     }

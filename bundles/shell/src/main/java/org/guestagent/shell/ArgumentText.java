@@ -6,7 +6,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import org.guestagent.api.CommandArgument;
+import org.guestagent.api.command.CommandArgument;
 
 /**
  * Turns what an operator typed after {@code agent:call <name>} into a command argument:

@@ -8,13 +8,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandContext;
-import org.guestagent.api.CommandException;
-import org.guestagent.api.CommandRegistry;
-import org.guestagent.api.CommandResult;
-import org.guestagent.api.NoSuchCommandException;
-import org.guestagent.api.PairingRegistry;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.runtime.CommandRegistry;
+import org.guestagent.api.command.CommandResult;
+import org.guestagent.api.transport.NoSuchCommandException;
+import org.guestagent.api.runtime.PairingRegistry;
 import org.junit.jupiter.api.Test;
 
 class AgentCommandsTest {
@@ -23,8 +23,13 @@ class AgentCommandsTest {
     private final CommandRegistry registry = new CommandRegistry() {
         @Override
         public List<CommandInfo> commands() {
-            return List.of(new CommandInfo("features", "org.guestagent.commands-misc", 0, "features", false),
-                    new CommandInfo("sample_hello", "org.guestagent.sample-commands", 10, "hello", false));
+            return List.of(new CommandInfo("features", "org.guestagent.commands-misc", 0, "features", false, List.of("nova-json"), true),
+                    new CommandInfo("sample_hello", "org.guestagent.sample-commands", 10, "hello", false, List.of("*"), false));
+        }
+
+        @Override
+        public List<CommandInfo> commands(String protocol) {
+            return commands();
         }
 
         @Override
@@ -61,9 +66,9 @@ class AgentCommandsTest {
     void listsCommandsWithBundleAndRanking() throws Exception {
         String table = commands(registry, null).commands();
         assertEquals("""
-                NAME          BUNDLE                          RANKING
-                features      org.guestagent.commands-misc    0
-                sample_hello  org.guestagent.sample-commands  10
+                NAME          BUNDLE                          RANKING  PROTOCOLS  LOADED
+                features      org.guestagent.commands-misc    0        nova-json  yes
+                sample_hello  org.guestagent.sample-commands  10       *          no
                 """, table);
     }
 

@@ -6,7 +6,7 @@ import java.math.BigInteger;
 import java.util.List;
 import java.util.Map;
 
-import org.guestagent.api.CommandArgument;
+import org.guestagent.api.command.CommandArgument;
 import org.junit.jupiter.api.Test;
 
 class ArgumentTextTest {

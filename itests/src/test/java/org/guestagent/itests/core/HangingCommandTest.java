@@ -17,13 +17,13 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import javax.inject.Inject;
 
-import org.guestagent.api.Command;
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandContext;
-import org.guestagent.api.CommandRegistry;
-import org.guestagent.api.CommandRegistry.CommandRun;
-import org.guestagent.api.CommandSet;
-import org.guestagent.api.PairingRegistry;
+import org.guestagent.api.command.Command;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.runtime.CommandRegistry;
+import org.guestagent.api.runtime.CommandRegistry.CommandRun;
+import org.guestagent.api.command.CommandSet;
+import org.guestagent.api.runtime.PairingRegistry;
 import org.guestagent.itests.support.AgentBundles;
 import org.guestagent.itests.support.Await;
 import org.guestagent.itests.support.QueueExchange;

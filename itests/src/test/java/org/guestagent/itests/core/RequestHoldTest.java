@@ -13,11 +13,11 @@ import java.util.concurrent.TimeUnit;
 
 import javax.inject.Inject;
 
-import org.guestagent.api.Command;
-import org.guestagent.api.CommandRegistry;
-import org.guestagent.api.CommandSet;
-import org.guestagent.api.Exchange;
-import org.guestagent.api.PairingRegistry;
+import org.guestagent.api.command.Command;
+import org.guestagent.api.runtime.CommandRegistry;
+import org.guestagent.api.command.CommandSet;
+import org.guestagent.api.transport.Exchange;
+import org.guestagent.api.runtime.PairingRegistry;
 import org.guestagent.itests.support.AgentBundles;
 import org.guestagent.itests.support.Await;
 import org.guestagent.itests.support.QueueExchange;

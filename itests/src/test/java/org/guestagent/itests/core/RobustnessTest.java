@@ -17,9 +17,9 @@ import java.util.regex.Pattern;
 
 import javax.inject.Inject;
 
-import org.guestagent.api.CommandRegistry;
-import org.guestagent.api.Exchange;
-import org.guestagent.api.PairingRegistry;
+import org.guestagent.api.runtime.CommandRegistry;
+import org.guestagent.api.transport.Exchange;
+import org.guestagent.api.runtime.PairingRegistry;
 import org.guestagent.itests.support.AgentBundles;
 import org.guestagent.itests.support.QueueExchange;
 import org.junit.After;

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /** What the README tells a newcomer to type works as written. */
 class ReadmeTest {
-    /** The nova protocol's commands (PROTOCOL.md, "The commands"), every one built in. */
+    /** The nova protocol's commands (docs/PROTOCOL.md, "The commands"), every one built in. */
     private static final List<String> NOVA_COMMANDS = List.of("version", "features", "keyinit", "password",
             "injectfile", "file_inject", "resetnetwork", "agentupdate", "kmsactivate");
 

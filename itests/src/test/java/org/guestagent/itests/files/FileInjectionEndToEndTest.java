@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 
 import javax.inject.Inject;
 
-import org.guestagent.api.PairingRegistry;
+import org.guestagent.api.runtime.PairingRegistry;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.itests.support.AgentBundles;
 import org.junit.Before;

@@ -19,8 +19,8 @@ import java.util.Random;
 
 import javax.inject.Inject;
 
-import org.guestagent.api.Exchange;
-import org.guestagent.api.PairingRegistry;
+import org.guestagent.api.transport.Exchange;
+import org.guestagent.api.runtime.PairingRegistry;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.api.system.SystemActions;
 import org.guestagent.itests.support.AgentBundles;

@@ -24,10 +24,10 @@ import java.util.stream.Stream;
 
 import javax.inject.Inject;
 
-import org.guestagent.api.CommandRegistry;
-import org.guestagent.api.Exchange;
-import org.guestagent.api.HostData;
-import org.guestagent.api.PairingRegistry;
+import org.guestagent.api.runtime.CommandRegistry;
+import org.guestagent.api.transport.Exchange;
+import org.guestagent.api.hostdata.HostData;
+import org.guestagent.api.runtime.PairingRegistry;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.itests.support.AgentBundles;
 import org.guestagent.itests.support.Await;
@@ -72,7 +72,6 @@ public class BackendUpdateRaceTest {
     private QueueExchange bystander;
     private ServiceRegistration<Exchange> exchange;
     private ServiceRegistration<Exchange> bystanderExchange;
-    private ServiceRegistration<HostData> hostData;
 
     @Configuration
     public Option[] config() {
@@ -88,8 +87,8 @@ public class BackendUpdateRaceTest {
     public void prepareGuestAndHost() throws Exception {
         write("/etc/os-release", "ID=lateos\n");
         write("/sys/class/net/eth0/address", "de:ad:be:ef:00:01\n");
-        Map<String, String> values = Map.of("vm-data/networking/deadbeef0001", NETWORK);
-        hostData = context.registerService(HostData.class, new HostData() {
+        Map<String, String> values = Map.of("networking/deadbeef0001", NETWORK);
+        HostData hostData = new HostData() {
             @Override
             public Optional<String> read(String path) {
                 return Optional.ofNullable(values.get(path));
@@ -100,8 +99,8 @@ public class BackendUpdateRaceTest {
                 return values.keySet().stream().filter(k -> k.startsWith(path + "/"))
                         .map(k -> k.substring(path.length() + 1)).toList();
             }
-        }, new Hashtable<>());
-        host = new QueueExchange("backend-update");
+        };
+        host = new QueueExchange("backend-update").withHostData(hostData);
         exchange = host.register(context, pairs);
         bystander = new QueueExchange("bystander");
         bystanderExchange = bystander.register(context, pairs);
@@ -114,7 +113,6 @@ public class BackendUpdateRaceTest {
         Files.deleteIfExists(files.resolve(HOLD));
         exchange.unregister();
         bystanderExchange.unregister();
-        hostData.unregister();
     }
 
     private static final String HOLD = "/var/lib/sample-vendor/hold";

@@ -19,9 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import javax.inject.Inject;
 
-import org.guestagent.api.Exchange;
-import org.guestagent.api.HostData;
-import org.guestagent.api.PairingRegistry;
+import org.guestagent.api.transport.Exchange;
+import org.guestagent.api.hostdata.HostData;
+import org.guestagent.api.runtime.PairingRegistry;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.commands.network.spi.NetworkBackend;
 import org.guestagent.commands.network.spi.NetworkConfig;
@@ -45,7 +45,8 @@ import org.osgi.framework.ServiceRegistration;
 
 /**
  * resetnetwork in the real container: the network bundle's components wire up through SCR, the
- * host data comes from a HostData service, the nova JSON parser carries request and answer, the
+ * host data comes from the exchange that carried the request (a queue exchange, not XenStore), the
+ * nova JSON parser carries request and answer, the
  * files land below the scratch root and the actions are recorded; a vendor backend with a higher
  * ranking takes over while it is registered.
  */
@@ -53,6 +54,8 @@ import org.osgi.framework.ServiceRegistration;
 @ExamReactorStrategy(PerClass.class)
 public class ResetNetworkInContainerTest {
 
+    /** The data's path, and its name in messages (as nova's hosts put it on XenStore). */
+    private static final String KEY = "networking/deadbeef0001";
     private static final String NODE = "vm-data/networking/deadbeef0001";
     private static final String GOOD = "{\"label\": \"public\", \"mac\": \"DE:AD:BE:EF:00:01\", \"ips\": [{\"ip\": \"192.0.2.42\","
             + " \"netmask\": \"255.255.255.0\", \"enabled\": \"1\", \"gateway\": \"192.0.2.1\"}], \"dns\": [\"192.0.2.2\"]}";
@@ -67,7 +70,6 @@ public class ResetNetworkInContainerTest {
     private final Map<String, String> hostValues = new ConcurrentHashMap<>();
     private QueueExchange host;
     private ServiceRegistration<Exchange> exchange;
-    private ServiceRegistration<HostData> hostData;
 
     @Configuration
     public Option[] config() throws IOException {
@@ -83,11 +85,10 @@ public class ResetNetworkInContainerTest {
         write("/etc/os-release", "ID=debian\nVERSION_ID=12\n");
         write("/sys/class/net/eth0/address", "de:ad:be:ef:00:01\n");
         write("/etc/hosts", "127.0.0.1\tlocalhost\n");
-        hostValues.put("vm-data/hostname", "web01");
-        hostValues.put(NODE, GOOD);
-        hostData = context.registerService(HostData.class, new MapHostData(hostValues), new Hashtable<>());
+        hostValues.put("hostname", "web01");
+        hostValues.put(KEY, GOOD);
 
-        host = new QueueExchange("network-host");
+        host = new QueueExchange("network-host").withHostData(new MapHostData(hostValues));
         exchange = host.register(context, pairs);
         Await.until("the network command set comes up",
                 () -> host.call(request("features", "\"\"")).contains("resetnetwork"));
@@ -96,7 +97,6 @@ public class ResetNetworkInContainerTest {
     @After
     public void disconnect() {
         exchange.unregister();
-        hostData.unregister();
     }
 
     @Test
@@ -113,8 +113,32 @@ public class ResetNetworkInContainerTest {
     }
 
     @Test
+    public void theNetworkDataIsThatOfTheExchangeThatCarriedTheRequest() throws Exception {
+        QueueExchange bare = new QueueExchange("no-host-data");
+        ServiceRegistration<Exchange> bareExchange = bare.register(context, pairs);
+        Map<String, String> otherValues = new ConcurrentHashMap<>();
+        otherValues.put("hostname", "db02");
+        otherValues.put(KEY, GOOD.replace("192.0.2.42", "192.0.2.77"));
+        QueueExchange other = new QueueExchange("other-host").withHostData(new MapHostData(otherValues));
+        ServiceRegistration<Exchange> otherExchange = other.register(context, pairs);
+        try {
+            assertEquals(answer("500", "There is no network data: the exchange this request came through carries none from the host"),
+                    bare.call(request("resetnetwork", "\"\"")));
+            assertEquals(answer("0", ""), other.call(request("resetnetwork", "\"\"")));
+            assertEquals("db02\n", read("/etc/hostname"));
+            assertTrue(read("/etc/network/interfaces").contains("address 192.0.2.77\n"));
+            assertEquals(answer("0", ""), host.call(request("resetnetwork", "\"\"")));
+            assertEquals("web01\n", read("/etc/hostname"));
+            assertTrue(read("/etc/network/interfaces").contains("address 192.0.2.42\n"));
+        } finally {
+            bareExchange.unregister();
+            otherExchange.unregister();
+        }
+    }
+
+    @Test
     public void badDataIsA500NamingTheProblem() throws Exception {
-        hostValues.put(NODE, GOOD.replace("255.255.255.0", "255.0.255.0"));
+        hostValues.put(KEY, GOOD.replace("255.255.255.0", "255.0.255.0"));
         assertEquals(answer("500", "Network data " + NODE + " (eth0): 'netmask' 255.0.255.0 of ips[0] is not a valid netmask"),
                 host.call(request("resetnetwork", "\"\"")));
     }
@@ -172,6 +196,11 @@ public class ResetNetworkInContainerTest {
 
         MapHostData(Map<String, String> values) {
             this.values = values;
+        }
+
+        @Override
+        public String where(String path) {
+            return "vm-data/" + path;
         }
 
         @Override

@@ -22,8 +22,8 @@ import java.util.regex.Pattern;
 
 import javax.inject.Inject;
 
-import org.guestagent.api.Exchange;
-import org.guestagent.api.PairingRegistry;
+import org.guestagent.api.transport.Exchange;
+import org.guestagent.api.runtime.PairingRegistry;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.itests.support.AgentBundles;
 import org.guestagent.itests.support.QueueExchange;
@@ -68,6 +68,7 @@ public class PasswordInContainerTest {
                 mavenBundle("net.java.dev.jna", "jna").versionAsInProject(),
                 AgentBundles.ours("bundles/system"),
                 AgentBundles.ours("bundles/platform"),
+                AgentBundles.ours("bundles/ops-password"),
                 AgentBundles.ours("bundles/commands-password"),
                 frameworkProperty("guestagent.root").value(root.toString()));
     }

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 
 import javax.inject.Inject;
 
-import org.guestagent.api.PairingRegistry;
+import org.guestagent.api.runtime.PairingRegistry;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.itests.support.AgentBundles;
 import org.junit.Before;
@@ -65,6 +65,7 @@ public class PasswordOverXenStoreTest {
                 mavenBundle("net.java.dev.jna", "jna").versionAsInProject(),
                 AgentBundles.ours("bundles/system"),
                 AgentBundles.ours("bundles/platform"),
+                AgentBundles.ours("bundles/ops-password"),
                 AgentBundles.ours("bundles/commands-password"),
                 AgentBundles.ours("bundles/xenstore-client"),
                 AgentBundles.ours("bundles/exchange-xenstore"),

@@ -68,10 +68,12 @@ public final class AgentBundles {
     public static Option allCommands(Path root) {
         return composite(
                 seam(),
+                ours("bundles/ops-password"),
                 ours("bundles/commands-password"),
                 ours("bundles/commands-files"),
                 ours("bundles/commands-network"),
                 ours("bundles/commands-update"),
+                ours("bundles/commands-kms"),
                 frameworkProperty("guestagent.root").value(root.toString()));
     }
 

@@ -12,9 +12,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.Dictionary;
 import java.util.Hashtable;
 
-import org.guestagent.api.Exchange;
-import org.guestagent.api.PairingRegistry;
-import org.guestagent.api.RawRequest;
+import org.guestagent.api.hostdata.HostData;
+import org.guestagent.api.transport.Exchange;
+import org.guestagent.api.runtime.PairingRegistry;
+import org.guestagent.api.transport.RawRequest;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 
@@ -24,9 +25,21 @@ public final class QueueExchange implements Exchange {
     private final Map<String, CompletableFuture<String>> answers = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private final String name;
+    private volatile HostData hostData;
 
     public QueueExchange(String name) {
         this.name = name;
+    }
+
+    /** This exchange carries the given host data (as XenStore carries vm-data/) to its requests' commands. */
+    public QueueExchange withHostData(HostData data) {
+        this.hostData = data;
+        return this;
+    }
+
+    @Override
+    public HostData hostData() {
+        return hostData;
     }
 
     /**
@@ -35,8 +48,14 @@ public final class QueueExchange implements Exchange {
      */
     public ServiceRegistration<Exchange> register(BundleContext context, PairingRegistry pairs)
             throws InterruptedException {
+        return register(context, pairs, "nova-json");
+    }
+
+    /** Registers this exchange for the given protocol and waits until the core has paired it. */
+    public ServiceRegistration<Exchange> register(BundleContext context, PairingRegistry pairs, String protocol)
+            throws InterruptedException {
         Dictionary<String, Object> properties = new Hashtable<>();
-        properties.put(Exchange.PROTOCOL, "nova-json");
+        properties.put(Exchange.PROTOCOL, protocol);
         ServiceRegistration<Exchange> registration = context.registerService(Exchange.class, this, properties);
         Await.until("the pair of " + describe() + " forms",
                 () -> pairs.pairs().stream().anyMatch(p -> p.exchange().equals(describe())));

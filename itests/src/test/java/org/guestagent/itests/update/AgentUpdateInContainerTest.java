@@ -23,7 +23,7 @@ import java.util.stream.Stream;
 import javax.inject.Inject;
 
 
-import org.guestagent.api.PairingRegistry;
+import org.guestagent.api.runtime.PairingRegistry;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.itests.support.AgentBundles;
 import org.guestagent.itests.support.ArtifactServer;

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * kmsactivate in the running distribution (inside Felix, with the D-Bus library embedded in its
  * bundle) hands the activation key to RHSM over D-Bus: a private dbus-daemon plays the system
- * bus below the agent's root, the stand-in RHSM of commands-update's tests (fake-rhsm.py) sits
+ * bus below the agent's root, the stand-in RHSM of commands-kms's tests (fake-rhsm.py) sits
  * on it. The key reaches RHSM, no command is run, and the key is in no log line.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -117,7 +117,7 @@ class KmsActivateDistributionTest {
         Process daemon = start(List.of(DAEMON.toString(), "--config-file=" + config, "--nofork", "--print-address"));
         String address = firstLine(daemon);
         Path record = scratch.resolve("registrations.jsonl");
-        Path script = AgentBundles.projectRoot().resolve("bundles/commands-update/src/test/resources/fake-rhsm.py");
+        Path script = AgentBundles.projectRoot().resolve("bundles/commands-kms/src/test/resources/fake-rhsm.py");
         Process rhsm = start(List.of(PYTHON.toString(), script.toString(), address,
                 Files.createDirectories(scratch.resolve("rhsm-private")).toString(), record.toString()));
         assertEquals("ready", firstLine(rhsm));

@@ -7,10 +7,11 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.Map;
 
-import org.guestagent.api.Command;
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandException;
-import org.guestagent.api.CommandSet;
+import org.guestagent.api.command.Command;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.command.CommandSet;
+import org.guestagent.api.command.ServesCommands;
 import org.guestagent.api.system.GuestFiles;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -26,6 +27,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  */
 @Component(service = CommandSet.class, configurationPid = FileCommands.PID)
 @Designate(ocd = FileCommands.Config.class)
+@ServesCommands(commands = { "injectfile", "file_inject" }, protocols = "nova-json")
 public class FileCommands implements CommandSet {
 
     public static final String PID = "org.guestagent.commands.files";

@@ -7,7 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 
-import org.guestagent.api.CommandException;
+import org.guestagent.api.command.CommandException;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.api.system.WriteOptions;
 

@@ -19,8 +19,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandException;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandException;
 import org.guestagent.api.system.FileTransaction;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.api.system.WriteOptions;

@@ -2,10 +2,12 @@ package org.guestagent.commands.misc;
 
 import java.util.stream.Collectors;
 
-import org.guestagent.api.Command;
-import org.guestagent.api.CommandException;
-import org.guestagent.api.CommandRegistry;
-import org.guestagent.api.CommandSet;
+import org.guestagent.api.command.Command;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.runtime.CommandRegistry;
+import org.guestagent.api.command.CommandSet;
+import org.guestagent.api.command.ServesCommands;
 import org.osgi.framework.FrameworkUtil;
 import org.osgi.service.component.ComponentContext;
 import org.osgi.service.component.annotations.Activate;
@@ -25,6 +27,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
         reference = @Reference(name = "registry", service = CommandRegistry.class,
                 cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC))
 @Designate(ocd = MiscCommands.Config.class)
+@ServesCommands(commands = { "version", "features" }, protocols = "nova-json")
 public class MiscCommands implements CommandSet {
 
     @ObjectClassDefinition(name = "Guest agent version and features")
@@ -52,13 +55,13 @@ public class MiscCommands implements CommandSet {
         return version;
     }
 
-    /** Every command name answering now, joined by commas. */
+    /** Every command name answering now on the asking pair's protocol, joined by commas. */
     @Command("features")
-    public String features() {
+    public String features(CommandContext request) {
         CommandRegistry commands = (CommandRegistry) context.locateService("registry");
         if (commands == null) {
             throw new CommandException("The command registry is not available");
         }
-        return commands.commands().stream().map(CommandRegistry.CommandInfo::name).collect(Collectors.joining(","));
+        return commands.commands(request.protocol()).stream().map(CommandRegistry.CommandInfo::name).collect(Collectors.joining(","));
     }
 }

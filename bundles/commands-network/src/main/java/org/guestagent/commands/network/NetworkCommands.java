@@ -7,11 +7,12 @@ import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.Map;
 
-import org.guestagent.api.Command;
-import org.guestagent.api.CommandContext;
-import org.guestagent.api.CommandException;
-import org.guestagent.api.CommandSet;
-import org.guestagent.api.HostData;
+import org.guestagent.api.command.Command;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.command.CommandSet;
+import org.guestagent.api.command.ServesCommands;
+import org.guestagent.api.hostdata.HostData;
 import org.guestagent.api.system.FileTransaction;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.api.system.SystemActions;
@@ -40,6 +41,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  */
 @Component(service = CommandSet.class, configurationPid = NetworkCommands.PID)
 @Designate(ocd = NetworkCommands.Config.class)
+@ServesCommands(commands = { "resetnetwork" }, protocols = "nova-json")
 public class NetworkCommands implements CommandSet {
 
     public static final String PID = "org.guestagent.commands.network";
@@ -61,10 +63,11 @@ public class NetworkCommands implements CommandSet {
         String backup_folder() default "/var/lib/guest-agent/backup/network";
     }
 
+    /** resetnetwork on an exchange that carries no host data (nova's hosts always send it over XenStore). */
+    static final String NO_HOST_DATA = "There is no network data: the exchange this request came through carries none from the host";
     private static final System.Logger LOG = System.getLogger(NetworkCommands.class.getName());
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS");
 
-    private final HostData hostData;
     private final GuestFiles files;
     private final SystemActions actions;
     private final NicInventory nics;
@@ -72,9 +75,8 @@ public class NetworkCommands implements CommandSet {
     private final BackendChooser backends = new BackendChooser();
 
     @Activate
-    public NetworkCommands(@Reference HostData hostData, @Reference GuestFiles files, @Reference SystemActions actions,
+    public NetworkCommands(@Reference GuestFiles files, @Reference SystemActions actions,
             @Reference(policyOption = ReferencePolicyOption.GREEDY) NicInventory nics, Config config) {
-        this.hostData = hostData;
         this.files = files;
         this.actions = actions;
         this.nics = nics;
@@ -104,6 +106,11 @@ public class NetworkCommands implements CommandSet {
             guestNics = nics.nics();
         } catch (IOException e) {
             throw new CommandException("Couldn't list the guest's network interfaces: " + e.getMessage(), e);
+        }
+        // the data of the host that sent the request, from the exchange that carried it
+        HostData hostData = context == null ? null : context.hostData().orElse(null);
+        if (hostData == null) {
+            throw new CommandException(NO_HOST_DATA);
         }
         NetworkConfig network;
         try {

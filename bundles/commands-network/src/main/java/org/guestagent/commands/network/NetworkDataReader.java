@@ -11,8 +11,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
-import org.guestagent.api.CommandException;
-import org.guestagent.api.HostData;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.hostdata.HostData;
 import org.guestagent.commands.network.spi.IpAddress;
 import org.guestagent.commands.network.spi.NetInterface;
 import org.guestagent.commands.network.spi.NetworkConfig;
@@ -23,14 +23,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * Reads {@code vm-data/hostname} and {@code vm-data/networking/*}, checks every field and builds
+ * Reads {@code hostname} and {@code networking/*} from the host data of the request's exchange, checks every field and builds
  * the model. Any problem is a {@link CommandException} naming the node, interface and key, thrown
  * before anything is changed.
  */
 final class NetworkDataReader {
 
-    static final String HOSTNAME_PATH = "vm-data/hostname";
-    static final String NETWORKING_PATH = "vm-data/networking";
+    static final String HOSTNAME_PATH = HostData.HOSTNAME;
+    static final String NETWORKING_PATH = HostData.NETWORKING;
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern HOSTNAME = Pattern.compile(
@@ -45,21 +45,23 @@ final class NetworkDataReader {
     static NetworkConfig read(HostData hostData, Map<String, String> nics) throws IOException {
         Optional<String> hostname = hostData.read(HOSTNAME_PATH).map(String::strip).filter(h -> !h.isEmpty());
         if (hostname.isPresent() && !HOSTNAME.matcher(hostname.get()).matches()) {
-            throw new CommandException("The hostname '" + hostname.get() + "' in " + HOSTNAME_PATH + " is not a valid hostname");
+            throw new CommandException("The hostname '" + hostname.get() + "' in " + hostData.where(HOSTNAME_PATH)
+                    + " is not a valid hostname");
         }
         List<String> nodes = hostData.children(NETWORKING_PATH);
         if (nodes.isEmpty()) {
-            throw new CommandException("There is no network data in " + NETWORKING_PATH);
+            throw new CommandException("There is no network data in " + hostData.where(NETWORKING_PATH));
         }
         List<NetInterface> interfaces = new ArrayList<>();
         Map<String, String> nodeOfMac = new LinkedHashMap<>();
         for (String node : nodes.stream().sorted().toList()) {
             String path = NETWORKING_PATH + "/" + node;
             String text = hostData.read(path).orElse("");
-            NetInterface nic = new InterfaceReader(path, text, nics).read();
-            String earlier = nodeOfMac.put(nic.mac(), path);
+            NetInterface nic = new InterfaceReader(hostData.where(path), text, nics).read();
+            String earlier = nodeOfMac.put(nic.mac(), hostData.where(path));
             if (earlier != null) {
-                throw new CommandException("Network data " + earlier + " and " + path + " both configure MAC " + nic.mac());
+                throw new CommandException("Network data " + earlier + " and " + hostData.where(path) + " both configure MAC "
+                        + nic.mac());
             }
             interfaces.add(nic);
         }

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
-import org.guestagent.api.CommandException;
+import org.guestagent.api.command.CommandException;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.commands.network.backends.AllBackends;
 import org.guestagent.commands.network.spi.NetworkBackend;
@@ -141,7 +141,7 @@ class BackendBehaviourTest {
         };
         NetworkCommands commands = guest.commands(AllBackends.create());
         commands.addBackend(vendor, Map.of("service.ranking", 10));
-        commands.resetNetwork(null);
+        commands.resetNetwork(guest.request());
         assertEquals("eth0\n", guest.read("/etc/vendor-net"));
         assertEquals(List.of("sethostname web01", "run vendor-restart"), guest.actions.recorded());
     }
@@ -165,10 +165,10 @@ class BackendBehaviourTest {
     @Test
     void failingRestartIsA500NamingTheCommand() throws IOException {
         TestGuest guest = Scenario.apply("ipv4", new TestGuest(root).os("ID=ubuntu\nVERSION_ID=22.04\n"));
-        NetworkCommands commands = new NetworkCommands(new TestGuest.MapHostData(guest.hostData), guest.files,
+        NetworkCommands commands = new NetworkCommands(guest.files,
                 new FailingActions(), new SysfsNicInventory(guest.files), TestGuest.config(""));
         AllBackends.create().forEach(b -> commands.addBackend(b, Map.of()));
-        CommandException e = assertThrows(CommandException.class, () -> commands.resetNetwork(null));
+        CommandException e = assertThrows(CommandException.class, () -> commands.resetNetwork(guest.request()));
         assertEquals("Couldn't restart networking: 'netplan apply' exited with 1: no netplan here", e.getMessage());
     }
 

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-import org.guestagent.api.CommandException;
+import org.guestagent.api.command.CommandException;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -80,7 +80,7 @@ class BadInputTest {
         TestGuest guest = guest(root).os("ID=plan9\n").interfaceNode("deadbeef0002", GOOD_ETH1);
         CommandException e = assertRejected(guest, "Couldn't figure out my OS");
         assertEquals("Couldn't figure out my OS", e.getMessage());
-        assertEquals("500", e.code());
+        assertEquals(org.guestagent.api.command.CommandResult.Status.FAILED, e.status());
     }
 
     @org.junit.jupiter.api.Test
@@ -98,7 +98,7 @@ class BadInputTest {
     private static CommandException assertRejected(TestGuest guest, String expected) throws IOException {
         Map<String, String> before = guest.tree();
         CommandException e = assertThrows(CommandException.class, guest::resetNetwork);
-        assertEquals("500", e.code());
+        assertEquals(org.guestagent.api.command.CommandResult.Status.FAILED, e.status());
         assertTrue(e.getMessage().contains(expected), "message: " + e.getMessage());
         assertEquals(before, guest.tree(), "no file may change");
         assertEquals(List.of(), guest.actions.recorded(), "no action may be taken");

@@ -20,10 +20,10 @@ public final class HostnameInNamespace {
         Path root = Path.of(args[0]);
         TestGuest guest = Scenario.apply("ipv4", new TestGuest(root).os("ID=debian\nVERSION_ID=12\n")).hostname("uts-test-host");
         RealSystemActions real = new RealSystemActions(() -> null);
-        NetworkCommands commands = new NetworkCommands(new TestGuest.MapHostData(guest.hostData), guest.files, real,
+        NetworkCommands commands = new NetworkCommands(guest.files, real,
                 new SysfsNicInventory(guest.files), new TestGuest.ConfigValues("", false));
         AllBackends.create().forEach(b -> commands.addBackend(b, java.util.Map.of()));
-        commands.resetNetwork(null);
+        commands.resetNetwork(guest.request());
         System.out.println(real.run(List.of("hostname"), null, java.time.Duration.ofSeconds(10)).stdout().strip());
     }
 }

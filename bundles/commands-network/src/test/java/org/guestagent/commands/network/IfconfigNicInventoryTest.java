@@ -12,7 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-import org.guestagent.api.CommandException;
+import org.guestagent.api.command.CommandException;
 import org.guestagent.api.system.SystemActions;
 import org.guestagent.system.RecordingSystemActions;
 import org.junit.jupiter.api.Test;

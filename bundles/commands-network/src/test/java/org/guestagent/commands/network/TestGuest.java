@@ -14,7 +14,8 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
-import org.guestagent.api.HostData;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.hostdata.HostData;
 import org.guestagent.commands.network.backends.AllBackends;
 import org.guestagent.commands.network.spi.NetworkBackend;
 import org.guestagent.system.LocalGuestFiles;
@@ -73,14 +74,19 @@ final class TestGuest {
     }
 
     NetworkCommands commands(List<NetworkBackend> backends) {
-        NetworkCommands commands = new NetworkCommands(new MapHostData(hostData), files, actions,
+        NetworkCommands commands = new NetworkCommands(files, actions,
                 new GuestNicInventory(files, actions), config(backend));
         backends.forEach(b -> commands.addBackend(b, Map.of()));
         return commands;
     }
 
     String resetNetwork() throws IOException {
-        return commands().resetNetwork(null);
+        return commands().resetNetwork(request());
+    }
+
+    /** A request whose exchange carries this guest's host data. */
+    CommandContext request() {
+        return CommandContext.of("test-request", null, "nova-json", new MapHostData(hostData));
     }
 
     String read(String guestPath) throws IOException {
@@ -141,6 +147,12 @@ final class TestGuest {
 
         MapHostData(Map<String, String> values) {
             this.values = values;
+        }
+
+        /** Named as on XenStore, as the messages of nova's hosts have it. */
+        @Override
+        public String where(String path) {
+            return "vm-data/" + path;
         }
 
         @Override

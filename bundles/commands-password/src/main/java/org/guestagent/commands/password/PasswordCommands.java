@@ -7,30 +7,29 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
-import java.time.Clock;
 import java.util.Arrays;
 import java.util.Base64;
 
 import javax.crypto.BadPaddingException;
 import javax.crypto.IllegalBlockSizeException;
 
-import org.guestagent.api.Command;
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandContext;
-import org.guestagent.api.CommandException;
-import org.guestagent.api.CommandResult;
-import org.guestagent.api.CommandSet;
-import org.guestagent.api.platform.NativePlatform;
-import org.guestagent.api.system.GuestFiles;
-import org.guestagent.api.system.SystemActions;
+import org.guestagent.api.command.Command;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.command.CommandResult;
+import org.guestagent.api.command.CommandSet;
+import org.guestagent.api.command.ServesCommands;
 import org.guestagent.commands.password.crypto.DiffieHellman;
 import org.guestagent.commands.password.crypto.PasswordCipher;
+import org.guestagent.ops.password.PasswordChangeException;
+import org.guestagent.ops.password.UserPasswords;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
 /**
- * {@code keyinit} and {@code password} (PROTOCOL.md section 3): the host and the agent agree on
+ * {@code keyinit} and {@code password} (docs/PROTOCOL.md section 3): the host and the agent agree on
  * a key by Diffie-Hellman, then the host sends root's new password encrypted with it, the key
  * derived with MD5 or SHA-256 as the host's OpenSSL does (both are tried). The key belongs to the
  * exchange the keyinit came through and is forgotten after a successful change, or after the third
@@ -38,8 +37,11 @@ import org.osgi.service.component.annotations.Reference;
  * oracle. Nothing secret (password, shared secret, key, ciphertext) is ever logged or answered.
  */
 @Component(service = CommandSet.class)
+@ServesCommands(commands = { "keyinit", "password" }, protocols = "nova-json")
 public class PasswordCommands implements CommandSet {
 
+    /** nova's return code of a successful keyinit, which its parser puts on the wire as is. */
+    static final String KEYINIT_CODE = "D0";
     static final String NO_KEY = "Password without key exchange";
     static final String NOT_BASE64 = "Couldn't decode base64 data";
     static final String INVALID_DATA = "Invalid password data received";
@@ -50,18 +52,19 @@ public class PasswordCommands implements CommandSet {
 
     private static final System.Logger LOG = System.getLogger(PasswordCommands.class.getName());
 
+    private static final String USER = "root";
+
     private final SecureRandom random;
-    private final RootPassword rootPassword;
+    private final UserPasswords passwords;
 
     @Activate
-    public PasswordCommands(@Reference(name = "files") GuestFiles files, @Reference(name = "actions") SystemActions actions,
-            @Reference(name = "platform") NativePlatform platform) {
-        this(files, actions, platform, new SecureRandom(), Clock.systemUTC());
+    public PasswordCommands(@Reference(name = "passwords") UserPasswords passwords) {
+        this(passwords, new SecureRandom());
     }
 
-    PasswordCommands(GuestFiles files, SystemActions actions, NativePlatform platform, SecureRandom random, Clock clock) {
+    PasswordCommands(UserPasswords passwords, SecureRandom random) {
         this.random = random;
-        this.rootPassword = new RootPassword(files, actions, platform, random, clock);
+        this.passwords = passwords;
     }
 
     // secret: the host's public key is no secret, but no key of the exchange belongs in a log
@@ -79,7 +82,7 @@ public class PasswordCommands implements CommandSet {
         // have sent another) can no longer change it, and so never replaces the key of a later keyinit
         keyExchange(context).replace(new KeyExchange.Key(agent.sharedSecret(hostKey)));
         LOG.log(System.Logger.Level.DEBUG, "Key agreed for request " + context.requestId() + " on " + context.session().name());
-        return new CommandResult("D0", agent.publicKey().toString());
+        return CommandResult.ok(agent.publicKey().toString()).withDetail(KEYINIT_CODE);
     }
 
     @Command(value = "password", secret = true)
@@ -100,7 +103,9 @@ public class PasswordCommands implements CommandSet {
             throw new CommandException(e.answer);
         }
         try {
-            rootPassword.set(password);
+            passwords.setPassword(USER, password);
+        } catch (PasswordChangeException e) {
+            throw new CommandException(e.getMessage());
         } finally {
             Arrays.fill(password, '\0');
         }

@@ -98,7 +98,7 @@ class CrashTest {
         }
         TestSession session = new TestSession("after");
         java.math.BigInteger secret = guest.keyinit(session);
-        guest.commands.password(org.guestagent.api.CommandArgument.of(Tools.opensslEncrypt(secret, "after-crash\n".getBytes())),
+        guest.commands.password(org.guestagent.api.command.CommandArgument.of(Tools.opensslEncrypt(secret, "after-crash\n".getBytes())),
                 session.request());
         assertTrue(Tools.pythonVerifies("after-crash", guest.rootHash()));
         assertEquals(before.subList(1, before.size()), guest.shadowText().lines().toList().subList(1, before.size()));

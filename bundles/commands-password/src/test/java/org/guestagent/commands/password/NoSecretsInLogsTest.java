@@ -18,8 +18,8 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.logging.SimpleFormatter;
 
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandException;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -4,7 +4,7 @@ import java.math.BigInteger;
 import java.nio.file.Path;
 import java.util.Base64;
 
-import org.guestagent.api.CommandArgument;
+import org.guestagent.api.command.CommandArgument;
 import org.guestagent.api.platform.NativePlatform;
 import org.guestagent.commands.password.crypto.PasswordCipher;
 import org.guestagent.platform.JnaNativePlatform;

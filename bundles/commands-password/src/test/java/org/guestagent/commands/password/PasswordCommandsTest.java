@@ -15,9 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandException;
-import org.guestagent.api.CommandResult;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.command.CommandResult;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,20 +38,20 @@ class PasswordCommandsTest {
     }
 
     /** The answer the host reads, as the core makes it from a return value or a CommandException. */
-    static CommandResult answer(Supplier<Object> command) {
+    static NovaAnswer answer(Supplier<Object> command) {
         try {
             Object result = command.get();
-            return result instanceof CommandResult r ? r : CommandResult.ok((String) result);
+            return result instanceof CommandResult r ? NovaAnswer.of(r) : NovaAnswer.ok((String) result);
         } catch (CommandException e) {
-            return new CommandResult(e.code(), e.getMessage());
+            return NovaAnswer.of(e);
         }
     }
 
-    CommandResult password(String base64) {
+    NovaAnswer password(String base64) {
         return answer(() -> guest.commands.password(CommandArgument.of(base64), session.request()));
     }
 
-    CommandResult keyinit(Object hostKey) {
+    NovaAnswer keyinit(Object hostKey) {
         return answer(() -> guest.commands.keyinit(CommandArgument.of(hostKey), session.request()));
     }
 
@@ -60,7 +60,7 @@ class PasswordCommandsTest {
         BigInteger secret = guest.keyinit(session);
         String encrypted = Tools.opensslEncrypt(secret, "N3w-r00t pass\n".getBytes(StandardCharsets.UTF_8));
 
-        assertEquals(CommandResult.ok(""), password(encrypted));
+        assertEquals(NovaAnswer.ok(""), password(encrypted));
 
         String hash = guest.rootHash();
         assertTrue(hash.startsWith("$6$"), hash);
@@ -104,7 +104,7 @@ class PasswordCommandsTest {
     @Test
     void keyinitAnswersD0WithTheAgentsPublicKey() {
         Host host = new Host();
-        CommandResult answer = keyinit(host.publicKey.toString());
+        NovaAnswer answer = keyinit(host.publicKey.toString());
         assertEquals("D0", answer.code());
         BigInteger agentKey = new BigInteger(answer.message());
         assertTrue(agentKey.compareTo(BigInteger.ONE) > 0 && agentKey.compareTo(P.subtract(BigInteger.ONE)) < 0);
@@ -114,7 +114,7 @@ class PasswordCommandsTest {
     @Test
     void keyinitAcceptsAJsonNumberFromOldHosts() throws Exception {
         Host host = new Host();
-        CommandResult answer = keyinit(host.publicKey); // a BigInteger, as the JSON parser gives a number
+        NovaAnswer answer = keyinit(host.publicKey); // a BigInteger, as the JSON parser gives a number
         assertEquals("D0", answer.code());
         BigInteger secret = host.sharedSecret(answer.message());
         assertEquals("0", password(Tools.opensslEncrypt(secret, "from-an-old-host\n".getBytes())).code());
@@ -128,29 +128,29 @@ class PasswordCommandsTest {
                 new java.math.BigDecimal("1234.5"), Boolean.TRUE, Map.of("key", "123"), List.of("123"));
         for (Object key : bad) {
             guest.keyinit(session); // a key agreed before the bad keyinit ...
-            CommandResult answer = keyinit(key);
+            NovaAnswer answer = keyinit(key);
             assertEquals("500", answer.code(), "key " + key);
             assertTrue(answer.message().startsWith("Invalid keyinit: The public key"), key + " -> " + answer.message());
             assertFalse(answer.message().contains("Exception"), answer.message());
             // ... is gone: the host started a new exchange that failed
-            assertEquals(new CommandResult("500", "Password without key exchange"), password("AAAAAAAAAAAAAAAAAAAAAA=="));
+            assertEquals(new NovaAnswer("500", "Password without key exchange"), password("AAAAAAAAAAAAAAAAAAAAAA=="));
         }
         assertEquals(ScratchGuest.SHADOW_BEFORE, guest.shadowText());
     }
 
     @Test
     void passwordWithoutKeyExchange() {
-        assertEquals(new CommandResult("500", "Password without key exchange"), password("AAAAAAAAAAAAAAAAAAAAAA=="));
+        assertEquals(new NovaAnswer("500", "Password without key exchange"), password("AAAAAAAAAAAAAAAAAAAAAA=="));
     }
 
     @Test
     void dataThatIsNotBase64() throws Exception {
         for (String bad : List.of("not base64!", "AAAAA", "AA=A", "€€€€")) {
             guest.keyinit(session); // three failures drop a key
-            assertEquals(new CommandResult("500", "Couldn't decode base64 data"), password(bad), bad);
+            assertEquals(new NovaAnswer("500", "Couldn't decode base64 data"), password(bad), bad);
         }
         guest.keyinit(session);
-        assertEquals(new CommandResult("500", "Couldn't decode base64 data"),
+        assertEquals(new NovaAnswer("500", "Couldn't decode base64 data"),
                 answer(() -> guest.commands.password(CommandArgument.of(BigInteger.TEN), session.request())));
         assertEquals(ScratchGuest.SHADOW_BEFORE, guest.shadowText());
     }
@@ -166,7 +166,7 @@ class PasswordCommandsTest {
         byte[] valid = Base64.getDecoder().decode(Tools.opensslEncrypt(secret, "pw\n".getBytes()));
         String truncated = Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(valid, 10));
         for (String bad : List.of(zeroPad, tooLongPad, unequalPad, truncated, "", "AAAA")) {
-            assertEquals(new CommandResult("500", "Invalid password data received"), password(bad), bad);
+            assertEquals(new NovaAnswer("500", "Invalid password data received"), password(bad), bad);
             secret = guest.keyinit(session); // three failures drop a key
             zeroPad = Tools.opensslEncrypt(secret, "abcdefghijklmno\0".getBytes(StandardCharsets.ISO_8859_1), "-nopad");
             tooLongPad = Tools.opensslEncrypt(secret, "abcdefghijklmno\u0011".getBytes(StandardCharsets.ISO_8859_1), "-nopad");
@@ -182,9 +182,9 @@ class PasswordCommandsTest {
     void aFourKibCiphertextIsRefused() throws Exception {
         BigInteger secret = guest.keyinit(session);
         String big = Tools.opensslEncrypt(secret, ("x".repeat(4096) + "\n").getBytes());
-        CommandResult answer = password(big);
+        NovaAnswer answer = password(big);
         assertEquals("500", answer.code());
-        assertEquals(new CommandResult("500", "Invalid password data received"), answer);
+        assertEquals(new NovaAnswer("500", "Invalid password data received"), answer);
         byte[] random = new byte[4096];
         new java.security.SecureRandom().nextBytes(random);
         assertEquals(answer, password(Base64.getEncoder().encodeToString(random)));
@@ -199,14 +199,14 @@ class PasswordCommandsTest {
         assertTrue(Tools.pythonVerifies(longest, guest.rootHash()));
         String before = guest.shadowText();
         secret = guest.keyinit(session);
-        CommandResult tooLong = password(Tools.opensslEncrypt(secret, (longest + "L\n").getBytes()));
-        assertEquals(new CommandResult("500", "Invalid password data received"), tooLong);
+        NovaAnswer tooLong = password(Tools.opensslEncrypt(secret, (longest + "L\n").getBytes()));
+        assertEquals(new NovaAnswer("500", "Invalid password data received"), tooLong);
         assertEquals(before, guest.shadowText());
     }
 
     @Test
     void passwordsWithNulOrControlBytesAreRefused() throws Exception {
-        CommandResult invalid = new CommandResult("500", "Invalid password data received");
+        NovaAnswer invalid = new NovaAnswer("500", "Invalid password data received");
         for (byte[] bad : List.of("ab\0cd\n".getBytes(StandardCharsets.ISO_8859_1), "two\nlines\n".getBytes(),
                 new byte[] {'a', (byte) 0xff, 'b', '\n'}, "\n".getBytes())) {
             BigInteger secret = guest.keyinit(session);
@@ -227,7 +227,7 @@ class PasswordCommandsTest {
         BigInteger secret = guest.keyinit(session);
         String encrypted = Tools.opensslEncrypt(secret, "once-only\n".getBytes());
         assertEquals("0", password(encrypted).code());
-        assertEquals(new CommandResult("500", "Password without key exchange"), password(encrypted));
+        assertEquals(new NovaAnswer("500", "Password without key exchange"), password(encrypted));
     }
 
     @Test
@@ -235,7 +235,7 @@ class PasswordCommandsTest {
         BigInteger first = guest.keyinit(session);
         String encryptedWithFirst = Tools.opensslEncrypt(first, "first-key-pass\n".getBytes());
         BigInteger second = guest.keyinit(session); // a second keyinit overtook the password
-        CommandResult answer = password(encryptedWithFirst);
+        NovaAnswer answer = password(encryptedWithFirst);
         assertEquals("500", answer.code());
         assertEquals(ScratchGuest.SHADOW_BEFORE, guest.shadowText());
         // the second exchange still completes
@@ -276,17 +276,17 @@ class PasswordCommandsTest {
             BigInteger secret = guest.keyinit(session);
             String encrypted = Tools.opensslEncrypt(secret, "racing-pass\n".getBytes());
             java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
-            java.util.concurrent.CompletableFuture<CommandResult> passwordAnswer = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            java.util.concurrent.CompletableFuture<NovaAnswer> passwordAnswer = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                 awaitQuietly(start);
                 return password(encrypted);
             });
-            java.util.concurrent.CompletableFuture<CommandResult> keyinitAnswer = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            java.util.concurrent.CompletableFuture<NovaAnswer> keyinitAnswer = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                 awaitQuietly(start);
                 return keyinit(new Host().publicKey.toString());
             });
             start.countDown();
             assertEquals("D0", keyinitAnswer.get(30, java.util.concurrent.TimeUnit.SECONDS).code());
-            CommandResult answer = passwordAnswer.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            NovaAnswer answer = passwordAnswer.get(30, java.util.concurrent.TimeUnit.SECONDS);
             if (answer.code().equals("0")) {
                 assertTrue(Tools.pythonVerifies("racing-pass", guest.rootHash()), "round " + round);
             } else {
@@ -298,8 +298,8 @@ class PasswordCommandsTest {
 
     @Test
     void theRequestLogRedactsThePasswordArgument() throws Exception {
-        assertTrue(PasswordCommands.class.getMethod("password", CommandArgument.class, org.guestagent.api.CommandContext.class)
-                .getAnnotation(org.guestagent.api.Command.class).secret());
+        assertTrue(PasswordCommands.class.getMethod("password", CommandArgument.class, org.guestagent.api.command.CommandContext.class)
+                .getAnnotation(org.guestagent.api.command.Command.class).secret());
     }
 
     private static void awaitQuietly(java.util.concurrent.CountDownLatch latch) {

@@ -17,9 +17,9 @@ import javax.crypto.Cipher;
 import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandException;
-import org.guestagent.api.CommandResult;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.command.CommandResult;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PasswordKeyDerivationTest {
 
-    private static final CommandResult INVALID = new CommandResult("500", "Invalid password data received");
+    private static final NovaAnswer INVALID = new NovaAnswer("500", "Invalid password data received");
 
     @TempDir
     Path root;
@@ -47,15 +47,15 @@ class PasswordKeyDerivationTest {
     void novaOnOpenssl3AndAnOldHostWithMd5BothSetThePassword() throws Exception {
         assertTrue(Tools.opensslVersion().matches("OpenSSL [3-9].*"), "this test needs OpenSSL 3: " + Tools.opensslVersion());
         BigInteger secret = guest.keyinit(session);
-        assertEquals(CommandResult.ok(""), password(Tools.opensslEncryptAsNova(secret, "n0-md-given\n".getBytes())));
+        assertEquals(NovaAnswer.ok(""), password(Tools.opensslEncryptAsNova(secret, "n0-md-given\n".getBytes())));
         assertHolds("n0-md-given");
 
         secret = guest.keyinit(session);
-        assertEquals(CommandResult.ok(""), password(Tools.opensslEncrypt(secret, "md5-given\n".getBytes())));
+        assertEquals(NovaAnswer.ok(""), password(Tools.opensslEncrypt(secret, "md5-given\n".getBytes())));
         assertHolds("md5-given");
 
         secret = guest.keyinit(session);
-        assertEquals(CommandResult.ok(""), password(Tools.opensslEncryptAsNova(secret, "sha256-given\n".getBytes(), "-md", "sha256")));
+        assertEquals(NovaAnswer.ok(""), password(Tools.opensslEncryptAsNova(secret, "sha256-given\n".getBytes(), "-md", "sha256")));
         assertHolds("sha256-given");
     }
 
@@ -91,7 +91,7 @@ class PasswordKeyDerivationTest {
                     String cli = sha256 ? Tools.opensslEncryptAsNova(secret, plain) : Tools.opensslEncrypt(secret, plain);
                     assertEquals(cli, encrypted, "openssl and this host side agree for password " + i);
                 }
-                assertEquals(CommandResult.ok(""), password(encrypted), "password " + i + (sha256 ? " (SHA-256)" : " (MD5)"));
+                assertEquals(NovaAnswer.ok(""), password(encrypted), "password " + i + (sha256 ? " (SHA-256)" : " (MD5)"));
                 assertHolds(password);
             }
         }
@@ -135,8 +135,8 @@ class PasswordKeyDerivationTest {
     void twoFailuresKeepTheKeyAndTheThirdDropsIt() throws Exception {
         BigInteger secret = guest.keyinit(session);
         assertEquals(INVALID, password(BAD.get(1).with(secret)));
-        assertEquals(new CommandResult("500", "Couldn't decode base64 data"), password("not base64!"));
-        assertEquals(CommandResult.ok(""), password(Tools.opensslEncryptAsNova(secret, "after-two-failures\n".getBytes())));
+        assertEquals(new NovaAnswer("500", "Couldn't decode base64 data"), password("not base64!"));
+        assertEquals(NovaAnswer.ok(""), password(Tools.opensslEncryptAsNova(secret, "after-two-failures\n".getBytes())));
         assertHolds("after-two-failures");
 
         secret = guest.keyinit(session);
@@ -145,20 +145,20 @@ class PasswordKeyDerivationTest {
         for (int i = 0; i < KeyExchange.FAILURES_ALLOWED; i++) {
             assertEquals(INVALID, password(BAD.get(i).with(secret)));
         }
-        assertEquals(new CommandResult("500", "Password without key exchange"), password(good), "the third failure dropped the key");
+        assertEquals(new NovaAnswer("500", "Password without key exchange"), password(good), "the third failure dropped the key");
         assertEquals(before, guest.shadowText());
 
         secret = guest.keyinit(session); // a new keyinit starts afresh
         assertEquals(INVALID, password(BAD.get(0).with(secret)));
-        assertEquals(CommandResult.ok(""), password(Tools.opensslEncryptAsNova(secret, "new-keyinit\n".getBytes())));
+        assertEquals(NovaAnswer.ok(""), password(Tools.opensslEncryptAsNova(secret, "new-keyinit\n".getBytes())));
         assertHolds("new-keyinit");
     }
 
-    private CommandResult password(String base64) {
+    private NovaAnswer password(String base64) {
         try {
-            return CommandResult.ok(guest.commands.password(CommandArgument.of(base64), session.request()));
+            return NovaAnswer.ok(guest.commands.password(CommandArgument.of(base64), session.request()));
         } catch (CommandException e) {
-            return new CommandResult(e.code(), e.getMessage());
+            return NovaAnswer.of(e);
         }
     }
 

@@ -10,9 +10,10 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandResult;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandResult;
 import org.guestagent.api.platform.NativePlatform;
+import org.guestagent.ops.password.shadow.ShadowPasswords;
 import org.guestagent.platform.JnaNativePlatform;
 import org.guestagent.system.LocalGuestFiles;
 
@@ -45,7 +46,8 @@ final class ScratchGuest {
         this.root = root;
         this.platform = platform;
         this.files = new LocalGuestFiles(root);
-        this.commands = new PasswordCommands(files, actions, platform, new SecureRandom(), CLOCK);
+        this.commands = new PasswordCommands(new ShadowPasswords(files, actions, platform, new SecureRandom(), CLOCK),
+                new SecureRandom());
     }
 
     ScratchGuest withShadow(String content) throws IOException {
@@ -80,7 +82,7 @@ final class ScratchGuest {
     java.math.BigInteger keyinit(TestSession session) {
         Host host = new Host();
         CommandResult answer = commands.keyinit(CommandArgument.of(host.publicKey.toString()), session.request());
-        if (!answer.code().equals("D0")) {
+        if (!NovaAnswer.of(answer).code().equals("D0")) {
             throw new AssertionError("keyinit failed: " + answer);
         }
         return host.sharedSecret(answer.message());

@@ -1,7 +1,6 @@
 package org.guestagent.commands.password;
 
-import org.guestagent.api.CommandContext;
-import org.guestagent.api.MapSession;
+import org.guestagent.api.command.CommandContext;
 
 /** The state of one exchange, as the core keeps it, and a context for requests on it. */
 final class TestSession extends MapSession {

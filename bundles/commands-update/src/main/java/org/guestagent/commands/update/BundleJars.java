@@ -16,7 +16,7 @@ import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import java.util.zip.ZipEntry;
 
-import org.guestagent.api.CommandException;
+import org.guestagent.api.command.CommandException;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.Version;
 

@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import org.guestagent.api.CommandException;
-import org.guestagent.api.CommandRegistry;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.runtime.CommandRegistry;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;

@@ -16,7 +16,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-import org.guestagent.api.CommandException;
+import org.guestagent.api.command.CommandException;
 
 /** Fetches an update into a file, bounded in time and size, and computes its digests on the way. */
 final class Downloader {

@@ -2,7 +2,7 @@ package org.guestagent.commands.update;
 
 import java.nio.file.Path;
 
-import org.guestagent.api.CommandException;
+import org.guestagent.api.command.CommandException;
 
 /** Checks names of archive entries so that nothing is written outside the folder it is unpacked into. */
 final class EntryNames {

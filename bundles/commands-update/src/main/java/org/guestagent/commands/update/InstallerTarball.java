@@ -12,7 +12,7 @@ import java.util.EnumSet;
 import java.util.Set;
 import java.util.zip.GZIPInputStream;
 
-import org.guestagent.api.CommandException;
+import org.guestagent.api.command.CommandException;
 
 /**
  * The original agents' update: a gzip'd tar with {@code installer.sh} at its top. Read twice: once

@@ -17,7 +17,7 @@ import javax.xml.XMLConstants;
 import javax.xml.parsers.DocumentBuilder;
 import javax.xml.parsers.DocumentBuilderFactory;
 
-import org.guestagent.api.CommandException;
+import org.guestagent.api.command.CommandException;
 import org.w3c.dom.Document;
 import org.w3c.dom.NodeList;
 

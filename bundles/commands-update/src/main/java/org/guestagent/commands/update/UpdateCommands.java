@@ -1,15 +1,17 @@
 package org.guestagent.commands.update;
 
-import org.guestagent.api.Command;
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandContext;
-import org.guestagent.api.CommandSet;
+import org.guestagent.api.command.Command;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.command.CommandSet;
+import org.guestagent.api.command.ServesCommands;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
 /** The agentupdate command: download an update, check its digests, install it in place. */
 @Component(service = CommandSet.class)
+@ServesCommands(commands = { "agentupdate" }, protocols = "nova-json")
 public class UpdateCommands implements CommandSet {
 
     private final UpdateManager manager;

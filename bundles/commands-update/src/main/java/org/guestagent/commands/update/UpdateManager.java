@@ -20,8 +20,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
-import org.guestagent.api.CommandException;
-import org.guestagent.api.CommandRegistry;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.runtime.CommandRegistry;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.api.system.SystemActions;
 import org.guestagent.commands.update.BundleJars.BundleId;
@@ -32,8 +32,10 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
-import org.osgi.framework.startlevel.FrameworkStartLevel;
+import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.condition.Condition;
+import org.osgi.util.tracker.ServiceTracker;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
@@ -43,7 +45,9 @@ import org.osgi.service.metatype.annotations.Designate;
  * Updates that could stop the request path (core, parser, exchange, API, this bundle) are applied
  * on a separate thread shortly after the answer was written; the others are applied at once.
  */
-@Component(service = UpdateManager.class, configurationPid = UpdateConfig.PID)
+// Immediate: it puts recorded updates back at boot, before anyone calls agentupdate (the command
+// set that uses it stays unloaded until its first call).
+@Component(service = UpdateManager.class, configurationPid = UpdateConfig.PID, immediate = true)
 @Designate(ocd = UpdateConfig.class)
 public class UpdateManager {
 
@@ -149,7 +153,7 @@ public class UpdateManager {
         ServiceRegistration<?> hold = holdBoot();
         inBackground(() -> {
             try {
-                awaitBootLevel();
+                awaitBootCondition();
                 synchronized (APPLYING) {
                     preloadOwnClasses();
                     LOG.log(System.Logger.Level.INFO, "Recorded updates put back: " + updater.apply(steps, work));
@@ -161,27 +165,30 @@ public class UpdateManager {
     }
 
     /**
-     * Waits (bounded) until the framework has started every bundle of the boot (the level named
-     * by {@link CommandRegistry#BOOT_START_LEVEL_PROPERTY}): updating bundles while it still
-     * starts others would race with it.
+     * Waits (bounded) for the boot condition (named by {@link CommandRegistry#BOOT_CONDITION_PROPERTY}):
+     * updating bundles while the framework still starts others would race with it.
      */
-    private void awaitBootLevel() {
+    private void awaitBootCondition() {
         BundleContext context = self.getBundleContext();
-        String property = context == null ? null : context.getProperty(CommandRegistry.BOOT_START_LEVEL_PROPERTY);
-        int bootLevel;
-        try {
-            bootLevel = property == null ? 0 : Integer.parseInt(property.trim());
-        } catch (NumberFormatException e) {
-            return; // no usable level: go on
+        String condition = context == null ? null : context.getProperty(CommandRegistry.BOOT_CONDITION_PROPERTY);
+        if (condition == null || condition.isBlank()) {
+            return; // no launcher: nothing to wait for
         }
-        FrameworkStartLevel framework = context.getBundle(Constants.SYSTEM_BUNDLE_LOCATION).adapt(FrameworkStartLevel.class);
-        long deadline = System.nanoTime() + settings.frameworkTimeout().toNanos();
+        ServiceTracker<Condition, Condition> tracker;
         try {
-            while (framework.getStartLevel() < bootLevel && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
+            tracker = new ServiceTracker<>(context, context.createFilter("(&(" + Constants.OBJECTCLASS + "="
+                    + Condition.class.getName() + ")(" + Condition.CONDITION_ID + "=" + condition.trim() + "))"), null);
+        } catch (InvalidSyntaxException e) {
+            LOG.log(System.Logger.Level.WARNING, "Cannot wait for the boot condition " + condition + ": " + e.getMessage());
+            return;
+        }
+        tracker.open();
+        try {
+            tracker.waitForService(settings.frameworkTimeout().toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            tracker.close();
         }
     }
 

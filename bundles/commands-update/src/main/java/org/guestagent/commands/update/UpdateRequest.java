@@ -6,8 +6,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandException;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandException;
 
 /**
  * What agentupdate was asked: {@code "url,md5hex"} or {@code "url,sha256hex"} (current hosts; the

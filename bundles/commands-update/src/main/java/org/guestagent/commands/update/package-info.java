@@ -1,2 +1,2 @@
-/** agentupdate (in-place bundle updates), kmsactivate, and the shell commands for updates. Private. */
+/** agentupdate (in-place bundle updates) and the shell commands for updates. Private. */
 package org.guestagent.commands.update;

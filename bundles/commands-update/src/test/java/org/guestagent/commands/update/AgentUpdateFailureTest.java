@@ -13,8 +13,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandException;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,7 +45,7 @@ class AgentUpdateFailureTest {
 
     private String refused(Executable call) throws Exception {
         CommandException e = assertThrows(CommandException.class, call);
-        assertEquals("500", e.code());
+        assertEquals(org.guestagent.api.command.CommandResult.Status.FAILED, e.status());
         assertEquals(bundlesBefore, fixture.bundleCount(), "nothing installed");
         assertTrue(fixture.tempIsEmpty(), "temporary folder left behind");
         assertFalse(Files.exists(fixture.state(UpdateHistory.HISTORY)), "nothing recorded");

@@ -15,7 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.guestagent.api.CommandException;
+import org.guestagent.api.command.CommandException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -133,7 +133,7 @@ class AgentUpdateInstallTest {
         byte[] zip = TestArtifacts.archive(jars);
 
         CommandException e = assertThrows(CommandException.class, () -> updateWith("/update.zip", zip));
-        assertEquals("500", e.code());
+        assertEquals(org.guestagent.api.command.CommandResult.Status.FAILED, e.status());
         assertTrue(e.getMessage().contains("test.c 2.0.0"), e.getMessage());
         assertEquals(new Version(1, 0, 0), a.getVersion());
         assertEquals(new Version(1, 0, 0), c.getVersion());

@@ -16,8 +16,8 @@ import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
-import org.guestagent.api.Command;
-import org.guestagent.api.CommandException;
+import org.guestagent.api.command.Command;
+import org.guestagent.api.command.CommandException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
@@ -103,8 +103,8 @@ class AgentUpdateTrustTest {
 
     @Test
     void credentialsOfTheUrlReachNoLogLine() throws Exception {
-        assertTrue(UpdateCommands.class.getMethod("agentupdate", org.guestagent.api.CommandArgument.class,
-                org.guestagent.api.CommandContext.class).getAnnotation(Command.class).secret(),
+        assertTrue(UpdateCommands.class.getMethod("agentupdate", org.guestagent.api.command.CommandArgument.class,
+                org.guestagent.api.command.CommandContext.class).getAnnotation(Command.class).secret(),
                 "the core must not log agentupdate's raw argument");
         List<String> lines = new CopyOnWriteArrayList<>();
         Handler capture = new Handler() {

@@ -15,7 +15,7 @@ import java.util.stream.Stream;
 
 import com.sun.net.httpserver.HttpServer;
 
-import org.guestagent.api.CommandArgument;
+import org.guestagent.api.command.CommandArgument;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;

@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.URI;
 import java.util.Map;
 
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandException;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandException;
 import org.junit.jupiter.api.Test;
 
 class UpdateRequestTest {
@@ -39,7 +39,7 @@ class UpdateRequestTest {
         assertThrows(CommandException.class, () -> UpdateRequest.parse(CommandArgument.of("ftp://h/a.jar," + MD5)));
         assertThrows(CommandException.class, () -> UpdateRequest.parse(CommandArgument.of(Map.of("url", "http://h/a", "md5sum", MD5, "sha256", "12"))));
         CommandException e = assertThrows(CommandException.class, () -> UpdateRequest.parse(CommandArgument.of(42)));
-        assertEquals("500", e.code());
+        assertEquals(org.guestagent.api.command.CommandResult.Status.FAILED, e.status());
     }
 
     @Test

@@ -15,8 +15,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 
-import org.guestagent.api.Exchange;
-import org.guestagent.api.RawRequest;
+import org.guestagent.api.transport.Exchange;
+import org.guestagent.api.transport.RawRequest;
+import org.guestagent.api.hostdata.HostData;
 import org.guestagent.xenstore.XenStoreClient;
 import org.guestagent.xenstore.XenStoreDisconnectedException;
 import org.guestagent.xenstore.XenStoreEndpoint;
@@ -91,6 +92,7 @@ public final class XenStoreExchange implements Exchange {
     private XenStoreEndpoint simulator;
 
     private XenStoreClient client;
+    private volatile HostData hostData;
     private Settings settings;
     private final LinkedBlockingDeque<String> queue = new LinkedBlockingDeque<>();
     /** Ids queued or answered and still listed; guarded by itself. */
@@ -129,6 +131,7 @@ public final class XenStoreExchange implements Exchange {
     /** Starts serving on a client (which this exchange then owns and closes). */
     public void start(XenStoreClient xenstore, Settings config) {
         this.client = xenstore;
+        this.hostData = new XenStoreHostData(xenstore);
         this.settings = config;
         this.housekeeping = new AnswerHousekeeping(config.answerLifetime(), config.answerCap(), System::nanoTime);
         client.addConnectionListener(this::requestScan);
@@ -154,6 +157,12 @@ public final class XenStoreExchange implements Exchange {
         if (client != null) {
             client.close();
         }
+    }
+
+    /** vm-data/ of this guest, read over this exchange's connection. */
+    @Override
+    public HostData hostData() {
+        return hostData;
     }
 
     @Override

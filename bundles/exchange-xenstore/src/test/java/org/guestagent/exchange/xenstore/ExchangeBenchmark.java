@@ -13,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
-import org.guestagent.api.RawRequest;
+import org.guestagent.api.transport.RawRequest;
 import org.guestagent.xenstore.XenStoreClient;
 import org.guestagent.xenstore.XenStoreTransport;
 import org.guestagent.xenstore.simulator.XenStoreSimulator;

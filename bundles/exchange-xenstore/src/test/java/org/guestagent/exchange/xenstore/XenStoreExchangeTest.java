@@ -23,7 +23,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
-import org.guestagent.api.RawRequest;
+import org.guestagent.api.transport.RawRequest;
 import org.guestagent.xenstore.XenStoreClient;
 import org.guestagent.xenstore.XenStoreTransport;
 import org.guestagent.xenstore.XsMessage;
@@ -410,11 +410,12 @@ class XenStoreExchangeTest {
         host.write(HOME + "vm-data/networking/DEADBEEF0001", "{\"mac\": \"DE:AD:BE:EF:00:01\"}");
         try (XenStoreClient guest = XenStoreClient.open(XenStoreTransport.unixSocket(guestSocket))) {
             XenStoreHostData data = new XenStoreHostData(guest);
-            assertEquals(Optional.of("guest-1"), data.read("vm-data/hostname"));
-            assertEquals(Optional.empty(), data.read("vm-data/missing"));
-            assertEquals(List.of("DEADBEEF0001"), data.children("vm-data/networking"));
-            assertEquals(List.of(), data.children("vm-data/nothing"));
-            assertTrue(data.read("vm-data/networking/DEADBEEF0001").orElseThrow().contains("DE:AD"));
+            assertEquals(Optional.of("guest-1"), data.read("hostname"));
+            assertEquals(Optional.empty(), data.read("missing"));
+            assertEquals(List.of("DEADBEEF0001"), data.children("networking"));
+            assertEquals(List.of(), data.children("nothing"));
+            assertTrue(data.read("networking/DEADBEEF0001").orElseThrow().contains("DE:AD"));
+            assertEquals("vm-data/networking/DEADBEEF0001", data.where("networking/DEADBEEF0001"));
         }
     }
 

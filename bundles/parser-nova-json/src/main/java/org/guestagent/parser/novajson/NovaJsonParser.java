@@ -23,22 +23,22 @@ import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.io.CharacterEscapes;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandContext;
-import org.guestagent.api.CommandException;
-import org.guestagent.api.CommandInvoker;
-import org.guestagent.api.CommandResult;
-import org.guestagent.api.Exchange;
-import org.guestagent.api.NoSuchCommandException;
-import org.guestagent.api.Parser;
-import org.guestagent.api.RawRequest;
-import org.guestagent.api.Session;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.transport.CommandInvoker;
+import org.guestagent.api.command.CommandResult;
+import org.guestagent.api.transport.Exchange;
+import org.guestagent.api.transport.NoSuchCommandException;
+import org.guestagent.api.transport.Parser;
+import org.guestagent.api.transport.RawRequest;
+import org.guestagent.api.command.Session;
 import org.osgi.service.component.annotations.Component;
 
 /**
  * The nova JSON protocol: a request {@code {"name": ..., "value": ...}}, an answer
  * {@code {"returncode": "<code>", "message": "<text>"}}, both fields strings.
- * Error texts are those the XenAPI host knows (PROTOCOL.md section 2).
+ * Error texts are those the XenAPI host knows (docs/PROTOCOL.md section 2).
  * The request is read with Jackson's streaming parser straight into the plain values a
  * {@link CommandArgument} holds: no tree model, so the first request after a boot does not wait
  * for jackson-databind to load and warm up.
@@ -132,9 +132,9 @@ public class NovaJsonParser implements Parser {
         try {
             return invoker.invoke(command, argument, CommandContext.of(request.id(), session));
         } catch (NoSuchCommandException e) {
-            return new CommandResult(CommandResult.NOT_FOUND, "No such agent command '" + command + "'");
+            return CommandResult.notFound("No such agent command '" + command + "'");
         } catch (CommandException e) {
-            return new CommandResult(e.code(), e.getMessage());
+            return e.result();
         }
     }
 
@@ -213,11 +213,27 @@ public class NovaJsonParser implements Parser {
         return String.valueOf(value);
     }
 
+    /**
+     * nova's return code: the detail a nova adapter set (keyinit's "D0"), else "0" for success,
+     * "404" for an unknown command and "500" for every failure (nova has no code of its own for a
+     * bad argument).
+     */
+    static String returnCode(CommandResult result) {
+        if (result.detail() != null) {
+            return result.detail();
+        }
+        return switch (result.status()) {
+            case OK -> "0";
+            case NOT_FOUND -> "404";
+            case FAILED, INVALID_ARGUMENT -> "500";
+        };
+    }
+
     static byte[] encode(CommandResult result) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(64 + result.message().length());
         try (JsonGenerator json = ANSWER_JSON.createGenerator(out)) {
             json.writeStartObject();
-            json.writeStringField("returncode", result.code());
+            json.writeStringField("returncode", returnCode(result));
             json.writeStringField("message", result.message());
             json.writeEndObject();
         } catch (IOException e) {

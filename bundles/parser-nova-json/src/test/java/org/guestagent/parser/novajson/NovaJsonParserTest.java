@@ -11,13 +11,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandException;
-import org.guestagent.api.CommandInvoker;
-import org.guestagent.api.CommandResult;
-import org.guestagent.api.NoSuchCommandException;
-import org.guestagent.api.RawRequest;
-import org.guestagent.api.Session;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.transport.CommandInvoker;
+import org.guestagent.api.command.CommandResult;
+import org.guestagent.api.transport.NoSuchCommandException;
+import org.guestagent.api.transport.RawRequest;
+import org.guestagent.api.command.Session;
 import org.junit.jupiter.api.Test;
 
 class NovaJsonParserTest {
@@ -32,7 +32,8 @@ class NovaJsonParserTest {
         switch (name) {
             case "echo": return CommandResult.ok(String.valueOf(argument.asText()));
             case "fail": throw new CommandException("it broke");
-            case "keyinit": return new CommandResult("D0", "12345");
+            case "keyinit": return CommandResult.ok("12345").withDetail("D0");
+            case "invalid": throw new CommandException(CommandResult.Status.INVALID_ARGUMENT, "expected a number");
             default: throw new NoSuchCommandException(name);
         }
     };
@@ -101,11 +102,18 @@ class NovaJsonParserTest {
     }
 
     @Test
+    void neutralStatusesBecomeNovaCodes() {
+        assertEquals("{\"returncode\":\"500\",\"message\":\"expected a number\"}", handle("{\"name\": \"invalid\"}"));
+        assertEquals("{\"returncode\":\"D0\",\"message\":\"12345\"}", handle("{\"name\": \"keyinit\"}"));
+        assertEquals("{\"returncode\":\"404\",\"message\":\"No such agent command 'nope'\"}", handle("{\"name\": \"nope\"}"));
+    }
+
+    @Test
     void answersArePrintableAsciiWithQuotesBackslashesAndNonAsciiAsUnicodeEscapes() throws Exception {
         assertEquals("{\"returncode\":\"0\",\"message\":\"a \\u0022q\\u0022 \\u005C \\u00E9\"}",
                 handle("{\"name\": \"echo\", \"value\": \"a \\\"q\\\" \\\\ é\"}"));
         String message = "\"/café\" \\ tab\t nl\n del\u007f nul\u0000 € 😀 'single' <>&";
-        byte[] answer = NovaJsonParser.encode(new CommandResult("500", message));
+        byte[] answer = NovaJsonParser.encode(CommandResult.failed(message));
         for (byte b : answer) {
             assertTrue(b >= 0x20 && b < 0x7f, "printable ASCII only: " + new String(answer, StandardCharsets.US_ASCII));
         }

@@ -1,4 +1,4 @@
-package org.guestagent.commands.update;
+package org.guestagent.commands.kms;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,11 +12,10 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandContext;
-import org.guestagent.api.CommandException;
-import org.guestagent.api.Command;
-import org.guestagent.api.Session;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.command.Command;
 import org.guestagent.api.system.SystemActions.ExecResult;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,17 +29,7 @@ class KmsActivateCommandsTest {
     TestSystemActions actions = new TestSystemActions();
     KmsActivateCommands commands;
 
-    private final CommandContext context = new CommandContext() {
-        @Override
-        public String requestId() {
-            return "req-1";
-        }
-
-        @Override
-        public Session session() {
-            return null;
-        }
-    };
+    private final CommandContext context = CommandContext.of("req-1", null);
 
     @BeforeEach
     void setUp() {
@@ -76,7 +65,7 @@ class KmsActivateCommandsTest {
         osRelease("ID=debian\n");
         tool();
         CommandException e = assertThrows(CommandException.class, () -> activate(Map.of("activation_key", KEY, "org", "o")));
-        assertEquals("500", e.code());
+        assertEquals(org.guestagent.api.command.CommandResult.Status.FAILED, e.status());
         assertTrue(e.getMessage().contains("Red Hat"), e.getMessage());
         assertTrue(actions.commands.isEmpty());
     }
@@ -120,7 +109,7 @@ class KmsActivateCommandsTest {
         tool();
         try (FakeRhsm rhsm = FakeRhsm.start(root, scratch)) {
             CommandException e = assertThrows(CommandException.class, () -> activate(Map.of("activation_key", "refused-key")));
-            assertEquals("500", e.code());
+            assertEquals(org.guestagent.api.command.CommandResult.Status.FAILED, e.status());
             assertTrue(e.getMessage().contains("None of the activation keys specified exist"), e.getMessage());
             assertFalse(e.getMessage().contains("refused-key"), e.getMessage());
             assertEquals(List.of(), actions.commands, "RHSM answered: the command line is not tried");

@@ -1,4 +1,4 @@
-package org.guestagent.commands.password;
+package org.guestagent.ops.password.shadow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package org.guestagent.commands.update;
+package org.guestagent.commands.kms;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -9,11 +9,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import org.guestagent.api.Command;
-import org.guestagent.api.CommandArgument;
-import org.guestagent.api.CommandContext;
-import org.guestagent.api.CommandException;
-import org.guestagent.api.CommandSet;
+import org.guestagent.api.command.Command;
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.command.CommandSet;
+import org.guestagent.api.command.ServesCommands;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.api.system.SystemActions;
 import org.osgi.service.component.annotations.Activate;
@@ -27,6 +28,7 @@ import org.osgi.service.component.annotations.Reference;
  * subscription-manager run with the key on its command line, and that is logged as a warning.
  */
 @Component(service = CommandSet.class)
+@ServesCommands(commands = { "kmsactivate" }, protocols = "nova-json")
 public class KmsActivateCommands implements CommandSet {
 
     private static final System.Logger LOG = System.getLogger(KmsActivateCommands.class.getName());

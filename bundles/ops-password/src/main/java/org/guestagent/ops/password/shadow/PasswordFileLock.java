@@ -1,4 +1,4 @@
-package org.guestagent.commands.password;
+package org.guestagent.ops.password.shadow;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;

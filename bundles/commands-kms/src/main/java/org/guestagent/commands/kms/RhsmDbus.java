@@ -1,4 +1,4 @@
-package org.guestagent.commands.update;
+package org.guestagent.commands.kms;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package org.guestagent.commands.password;
+package org.guestagent.ops.password.shadow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,22 +12,22 @@ import java.security.SecureRandom;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import org.guestagent.api.CommandException;
+import org.guestagent.ops.password.PasswordChangeException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class RootPasswordTest {
+class ShadowPasswordsTest {
 
     @TempDir
     Path root;
 
-    private RootPassword rootPassword(ScratchGuest guest) {
-        return new RootPassword(guest.files, guest.actions, guest.platform, new SecureRandom(), ScratchGuest.CLOCK);
+    private ShadowPasswords passwords(ScratchGuest guest) {
+        return new ShadowPasswords(guest.files, guest.actions, guest.platform, new SecureRandom(), ScratchGuest.CLOCK);
     }
 
     private String setAndReadRootHash(String shadow, String password) throws Exception {
         ScratchGuest guest = new ScratchGuest(root).withShadow(shadow);
-        rootPassword(guest).set(password.toCharArray());
+        passwords(guest).setPassword("root", password.toCharArray());
         String hash = guest.rootHash();
         assertTrue(Tools.pythonVerifies(password, hash), hash);
         return hash;
@@ -53,7 +53,7 @@ class RootPasswordTest {
     @Test
     void onlyTheFirstRootEntryChangesAndAnEntryAtTheEndWithoutNewlineWorks() throws Exception {
         ScratchGuest guest = new ScratchGuest(root).withShadow("rooter:*:1::::::\nroot:*:1::::::\nroot:!:2::::::");
-        rootPassword(guest).set("pw".toCharArray());
+        passwords(guest).setPassword("root", "pw".toCharArray());
         String[] lines = guest.shadowText().split("\n", -1);
         assertEquals("rooter:*:1::::::", lines[0]);
         assertTrue(lines[1].startsWith("root:$6$"), lines[1]);
@@ -63,9 +63,38 @@ class RootPasswordTest {
     }
 
     @Test
+    void anyUsersPasswordIsSetAndOnlyTheirLineChanges() throws Exception {
+        ScratchGuest guest = new ScratchGuest(root).withShadow(ScratchGuest.SHADOW_BEFORE);
+        passwords(guest).setPassword("alice", "alice-pw".toCharArray());
+        String alice = guest.shadowText().lines().filter(l -> l.startsWith("alice:")).findFirst().orElseThrow();
+        String hash = alice.split(":", -1)[1];
+        assertTrue(hash.startsWith("$y$"), "alice keeps yescrypt: " + hash);
+        assertTrue(Tools.pythonVerifies("alice-pw", hash), hash);
+        assertEquals(ScratchGuest.SHADOW_BEFORE.replace(
+                ScratchGuest.SHADOW_BEFORE.lines().filter(l -> l.startsWith("alice:")).findFirst().orElseThrow(), alice),
+                guest.shadowText(), "every other byte stays");
+    }
+
+    @Test
+    void aCryptedHashIsWrittenAsGivenAndAnUnusableOneRefused() throws Exception {
+        ScratchGuest guest = new ScratchGuest(root).withShadow(ScratchGuest.SHADOW_BEFORE);
+        String crypted = "$6$saltsaltsaltsalt$" + "x".repeat(86);
+        passwords(guest).setCryptedPassword("daemon", crypted);
+        assertTrue(guest.shadowText().contains("\ndaemon:" + crypted + ":" + ScratchGuest.TODAY + ":"), guest.shadowText());
+
+        String before = guest.shadowText();
+        PasswordChangeException e = assertThrows(PasswordChangeException.class,
+                () -> passwords(guest).setCryptedPassword("daemon", "a:b"));
+        assertEquals("Cannot set the password: the crypted password is not a usable hash", e.getMessage());
+        e = assertThrows(PasswordChangeException.class, () -> passwords(guest).setPassword("no-such-user", "pw".toCharArray()));
+        assertEquals("Cannot set the password: /etc/shadow has no entry for no-such-user", e.getMessage());
+        assertEquals(before, guest.shadowText());
+    }
+
+    @Test
     void noRootEntryIsAClearError() throws Exception {
         ScratchGuest guest = new ScratchGuest(root).withShadow("daemon:*:1::::::\n");
-        CommandException e = assertThrows(CommandException.class, () -> rootPassword(guest).set("pw".toCharArray()));
+        PasswordChangeException e = assertThrows(PasswordChangeException.class, () -> passwords(guest).setPassword("root", "pw".toCharArray()));
         assertEquals("Cannot set the password: /etc/shadow has no entry for root", e.getMessage());
         assertEquals("daemon:*:1::::::\n", guest.shadowText());
     }
@@ -73,8 +102,7 @@ class RootPasswordTest {
     @Test
     void neitherFileIsAClearError() {
         ScratchGuest guest = new ScratchGuest(root);
-        CommandException e = assertThrows(CommandException.class, () -> rootPassword(guest).set("pw".toCharArray()));
-        assertEquals("500", e.code());
+        PasswordChangeException e = assertThrows(PasswordChangeException.class, () -> passwords(guest).setPassword("root", "pw".toCharArray()));
         assertEquals("Cannot set the password: this system has neither /etc/shadow nor /etc/master.passwd", e.getMessage());
     }
 
@@ -83,7 +111,7 @@ class RootPasswordTest {
         String master = "# $FreeBSD$\nroot:$6$abcdefghijklmnop$sum:0:0::0:0:Charlie &:/root:/bin/sh\n"
                 + "toor:*:0:0::0:0:Bourne-again Superuser:/root:\n";
         ScratchGuest guest = new ScratchGuest(root).withFile("etc/master.passwd", master);
-        rootPassword(guest).set("bsd-pass".toCharArray());
+        passwords(guest).setPassword("root", "bsd-pass".toCharArray());
 
         List<String> lines = Files.readAllLines(root.resolve("etc/master.passwd"));
         String[] fields = lines.get(1).split(":", -1);
@@ -100,7 +128,7 @@ class RootPasswordTest {
     void aFailingPwdMkdbIsReported() throws Exception {
         ScratchGuest guest = new ScratchGuest(root).withFile("etc/master.passwd", "root:*:0:0::0:0::/root:/bin/sh\n");
         guest.actions.exitCode = 1;
-        CommandException e = assertThrows(CommandException.class, () -> rootPassword(guest).set("pw".toCharArray()));
+        PasswordChangeException e = assertThrows(PasswordChangeException.class, () -> passwords(guest).setPassword("root", "pw".toCharArray()));
         assertEquals("The password was written to /etc/master.passwd, but pwd_mkdb failed (exit 1): pwd_mkdb: cannot open database",
                 e.getMessage());
     }
@@ -118,7 +146,7 @@ class RootPasswordTest {
                 lockFile.toString(), released.toString()).redirectErrorStream(true).start();
         try {
             assertEquals("locked", new String(holder.getInputStream().readNBytes(6)));
-            rootPassword(guest).set("pw".toCharArray());
+            passwords(guest).setPassword("root", "pw".toCharArray());
             assertTrue(Files.exists(released), "the shadow file was rewritten only after the other program let go");
             assertTrue(Tools.pythonVerifies("pw", guest.rootHash()));
         } finally {
@@ -132,7 +160,7 @@ class RootPasswordTest {
         ScratchGuest guest = new ScratchGuest(root).withShadow("root:*:1::::::\n");
         Files.delete(guest.shadow());
         Files.createDirectory(guest.shadow());
-        CommandException e = assertThrows(CommandException.class, () -> rootPassword(guest).set("pw".toCharArray()));
+        PasswordChangeException e = assertThrows(PasswordChangeException.class, () -> passwords(guest).setPassword("root", "pw".toCharArray()));
         assertTrue(e.getMessage().startsWith("Cannot set the password: this system has neither"), e.getMessage());
     }
 
@@ -190,7 +218,7 @@ class RootPasswordTest {
                 throw new UnsupportedOperationException();
             }
         };
-        new RootPassword(realRoot, scratch.actions, recordingLock, new SecureRandom(), ScratchGuest.CLOCK).set("pw".toCharArray());
+        new ShadowPasswords(realRoot, scratch.actions, recordingLock, new SecureRandom(), ScratchGuest.CLOCK).setPassword("root", "pw".toCharArray());
         assertEquals(List.of("lckpwdf", "read /etc/shadow", "write /etc/shadow", "ulckpwdf"), events);
         assertFalse(Files.exists(root.resolve("etc/.pwd.lock")), "no stand-in lock file on a real root");
         assertTrue(Tools.pythonVerifies("pw", scratch.rootHash()));

@@ -1,0 +1,49 @@
+package org.guestagent.shell;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+import org.guestagent.api.command.Session;
+
+/** A {@link Session} for commands run from the shell, kept in a concurrent map. */
+class ShellSession implements Session {
+    private final String name;
+    private final Map<String, Object> values = new ConcurrentHashMap<>();
+
+    ShellSession(String name) {
+        this.name = name;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    /** The value, or null when there is none or it is not of the type asked for. */
+    @Override
+    public <T> T get(String key, Class<T> type) {
+        Object value = values.get(key);
+        return type.isInstance(value) ? type.cast(value) : null;
+    }
+
+    /** Stores the value; null removes the key. */
+    @Override
+    public void put(String key, Object value) {
+        if (value == null) {
+            values.remove(key);
+        } else {
+            values.put(key, value);
+        }
+    }
+
+    @Override
+    public void remove(String key) {
+        values.remove(key);
+    }
+
+    @Override
+    public <T> T computeIfAbsent(String key, Class<T> type, Supplier<T> creator) {
+        return type.cast(values.computeIfAbsent(key, k -> creator.get()));
+    }
+}
