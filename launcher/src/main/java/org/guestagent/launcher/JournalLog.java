@@ -1,11 +1,14 @@
 package org.guestagent.launcher;
 
-import java.io.FileOutputStream;
 import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -16,7 +19,7 @@ import java.util.logging.StreamHandler;
 
 /**
  * Logging under systemd: when the agent runs in the foreground with its stdout connected to the
- * journal ({@code JOURNAL_STREAM} set) and no {@code --logfile} was given, each line goes to stdout
+ * journal (the stream {@code JOURNAL_STREAM} names) and no {@code --logfile} was given, each line goes to stdout
  * with its syslog priority in front ({@code <3>} error, {@code <4>} warning, {@code <6>} info,
  * {@code <7>} debug), which journald strips and keeps as the entry's priority. The journal adds
  * time and process, so a line holds level name, logger and message only. Elsewhere the log file
@@ -28,8 +31,26 @@ final class JournalLog {
 
     /** Whether the log goes to the journal rather than to the log file. */
     static boolean wanted(Options options) {
-        String stream = System.getenv("JOURNAL_STREAM");
-        return stream != null && !stream.isEmpty() && options.readyFile == null && options.logFile == null;
+        return options.readyFile == null && options.logFile == null && stdoutIs(System.getenv("JOURNAL_STREAM"));
+    }
+
+    /**
+     * Whether stdout is the journal stream {@code JOURNAL_STREAM} names ({@code <device>:<inode>}):
+     * a child of a service inherits the variable with another stdout, which must not be taken for
+     * the journal (as sd_journal_stream_fd(3) advises, device and inode are compared).
+     */
+    static boolean stdoutIs(String journalStream) {
+        if (journalStream == null || !journalStream.matches("\\d+:\\d+")) {
+            return false;
+        }
+        try {
+            Path stdout = Path.of("/proc/self/fd/1");
+            long device = ((Number) Files.getAttribute(stdout, "unix:dev")).longValue();
+            long inode = ((Number) Files.getAttribute(stdout, "unix:ino")).longValue();
+            return journalStream.equals(Long.toUnsignedString(device) + ":" + Long.toUnsignedString(inode));
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     static void install(String level) {

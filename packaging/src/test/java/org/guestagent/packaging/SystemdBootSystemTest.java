@@ -68,6 +68,7 @@ class SystemdBootSystemTest {
                 "guest-agent.service is active (running): " + state + "\n" + DebianRoot.tail(journal));
         assertTrue(state.contains("StatusText=Serving nova-json on xenstore:"), "STATUS= says what is served: " + state);
         assertTrue(journal.contains("Told systemd the agent is ready"), "the agent logged its READY=1 to the journal:\n" + DebianRoot.tail(journal));
+        assertTrue(Files.notExists(root.resolve("var/log/guest-agent.log")), "under systemd the journal has the log, no file");
     }
 
     private static List<String> concat(List<String> list, String... more) {

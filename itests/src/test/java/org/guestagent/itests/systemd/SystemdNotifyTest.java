@@ -80,11 +80,11 @@ class SystemdNotifyTest {
         });
         await("the receiver binds its socket", () -> Files.exists(socket));
 
-        ProcessBuilder agent = new ProcessBuilder(home.resolve("bin/guest-agent").toString(), "--foreground",
-                "--root", root.toString(), "--features", "core,xen,dev,shell");
+        // JOURNAL_STREAM names the agent's stdout (here a pipe to this test), as systemd's does the journal's socket
+        ProcessBuilder agent = new ProcessBuilder("sh", "-c", "JOURNAL_STREAM=$(stat -L -c %d:%i /proc/$$/fd/1) && export JOURNAL_STREAM"
+                + " && exec \"$0\" --foreground --root \"$1\" --features core,xen,dev,shell", home.resolve("bin/guest-agent").toString(), root.toString());
         agent.environment().put("NOTIFY_SOCKET", socket.toString());
         agent.environment().put("WATCHDOG_USEC", Long.toString(WATCHDOG_USEC));
-        agent.environment().put("JOURNAL_STREAM", "8:12345");
         Process running = start(agent.command(), agent, output::add);
 
         await("READY=1 once the XenStore pair serves", () -> notifications.stream().anyMatch(n -> n.startsWith("READY=1")));
