@@ -116,7 +116,9 @@ final class Agent {
 
     /** Boots the framework; returns once every start level has been reached. */
     void start(List<Install> plan) throws BundleException, IOException, ConfigException {
-        Files.createDirectories(settings.stateDir);
+        settings.ownFiles.folder(settings.stateDir).close();
+        // Felix empties its cache at the first init by following links; empty it here by handles
+        settings.ownFiles.deleteTree(settings.felixCache());
         Map<String, Object> config = new HashMap<>(settings.frameworkProperties());
         // Boot in two steps: first ConfigAdmin and FileInstall, then (once config/ is loaded) the rest.
         int finalLevel = Integer.parseInt(String.valueOf(

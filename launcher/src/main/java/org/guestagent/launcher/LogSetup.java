@@ -6,27 +6,21 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.GroupPrincipal;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
-import java.util.logging.FileHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import java.util.logging.StreamHandler;
 
 /**
  * Routes java.util.logging (and so System.Logger, which defaults to it) to the log file at the
@@ -53,18 +47,13 @@ final class LogSetup {
         System.setProperty("java.util.logging.manager", AgentLogManager.class.getName());
     }
 
-    static void toFile(Path file, String level) throws ConfigException {
-        toFile(file, level, null);
-    }
-
     /** group: the group that may read the log (mode 0640), or null for a log only its owner reads (0600). */
-    static void toFile(Path file, String level, String group) throws ConfigException {
+    static void toFile(OwnFiles own, Path file, String level, String group) throws ConfigException {
         try {
-            if (file.getParent() != null) {
-                Files.createDirectories(file.getParent());
-            }
-            restrictMode(file, group);
-            FileHandler handler = new FileHandler(file.toString(), true);
+            String mode = logMode(group);
+            // opened by us, never through a symbolic link (FileHandler would follow one)
+            Handler handler = new AppendingHandler(Channels.newOutputStream(own.append(file, mode)));
+            own.restrict(file, mode, group);
             handler.setEncoding("UTF-8");
             handler.setFormatter(new LineFormatter());
             handler.setLevel(Level.ALL);
@@ -84,17 +73,26 @@ final class LogSetup {
      * 0600, or 0640 owned by the configured group, and an existing log gets that mode too.
      */
     static void restrictMode(Path file, String group) throws IOException {
-        Set<PosixFilePermission> mode = PosixFilePermissions.fromString(group == null ? "rw-------" : "rw-r-----");
-        try {
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(mode));
-        } catch (FileAlreadyExistsException e) {
-            // an older log: narrowed below
+        OwnFiles own = new OwnFiles(null);
+        own.append(file, logMode(group)).close();
+        own.restrict(file, logMode(group), group);
+    }
+
+    private static String logMode(String group) {
+        return group == null ? "rw-------" : "rw-r-----";
+    }
+
+    /** Like FileHandler: each record is flushed to the file at once. */
+    private static final class AppendingHandler extends StreamHandler {
+        AppendingHandler(OutputStream out) {
+            setOutputStream(out);
         }
-        if (group != null) {
-            GroupPrincipal principal = file.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(group);
-            Files.getFileAttributeView(file, PosixFileAttributeView.class).setGroup(principal);
+
+        @Override
+        public synchronized void publish(LogRecord record) {
+            super.publish(record);
+            flush();
         }
-        Files.setPosixFilePermissions(file, mode); // also when the umask narrowed the creation mode
     }
 
     /** In daemon mode nobody reads stdout/stderr: send what bundles print there to the log. */

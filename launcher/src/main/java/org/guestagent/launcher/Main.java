@@ -73,7 +73,7 @@ public final class Main {
         if (JournalLog.wanted(options)) {
             JournalLog.install(settings.logLevel); // under systemd: the journal keeps the lines and their levels
         } else {
-            LogSetup.toFile(settings.logFile, settings.logLevel, settings.logGroup);
+            LogSetup.toFile(settings.ownFiles, settings.logFile, settings.logLevel, settings.logGroup);
         }
         Logger log = Logger.getLogger(Main.class.getName());
         try {
@@ -99,9 +99,9 @@ public final class Main {
         }
         long millis = (System.nanoTime() - began) / 1_000_000;
         try {
-            PidFile.write(settings.pidFile, pid);
+            PidFile.write(settings.ownFiles, settings.pidFile, pid);
             if (options.readyFile != null) {
-                PidFile.write(options.readyFile, pid);
+                settings.ownFiles.overwrite(options.readyFile, pid + "\n");
             }
         } catch (IOException e) {
             log.severe("cannot write pid file " + settings.pidFile + ": " + e.getMessage());
@@ -134,7 +134,7 @@ public final class Main {
         if (!stopped) {
             log.warning("the framework did not stop within " + settings.stopTimeoutSeconds + " s");
         }
-        PidFile.remove(settings.pidFile, pid);
+        PidFile.remove(settings.ownFiles, settings.pidFile, pid);
         log.info("guest-agent stopped");
         LogSetup.close();
     }

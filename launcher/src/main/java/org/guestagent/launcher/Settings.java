@@ -26,6 +26,8 @@ final class Settings {
     final Path home;
     final Path configDir;
     final Path root;
+    /** The agent's own files: never through a link, below --root checked from the root down. */
+    final OwnFiles ownFiles;
     final Path stateDir;
     final Path runDir;
     final Path logFile;
@@ -54,6 +56,7 @@ final class Settings {
         if (options.root != null && !Files.isDirectory(root)) {
             throw new ConfigException("root folder " + root + " does not exist");
         }
+        this.ownFiles = new OwnFiles(options.root);
         variables.put("guestagent.home", home.toString());
         variables.put("guestagent.config", configDir.toString());
         variables.put("guestagent.root", root.toString());
@@ -132,6 +135,11 @@ final class Settings {
         return out.toString();
     }
 
+    /** The bundle cache: below the state folder, emptied at every start (see Agent.start). */
+    Path felixCache() {
+        return stateDir.resolve("felix-cache");
+    }
+
     /** framework.properties of the config folder, with variables substituted, plus our own. */
     Map<String, String> frameworkProperties() throws ConfigException {
         Map<String, String> props = new LinkedHashMap<>();
@@ -140,7 +148,7 @@ final class Settings {
             props.put(key, substitute(file.getProperty(key).trim(), variables));
         }
         props.putAll(variables);
-        props.put("org.osgi.framework.storage", stateDir.resolve("felix-cache").toString());
+        props.put("org.osgi.framework.storage", felixCache().toString());
         // every boot starts from the features, not from last run's cache
         props.put("org.osgi.framework.storage.clean", "onFirstInit");
         props.put("felix.fileinstall.dir", configDir.toString());

@@ -63,6 +63,8 @@ public class ShellChannel {
     private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
     private final CommandProcessor processor;
     private final String runDir;
+    /** The --root tree (untrusted), or null. */
+    private final String root;
     private volatile ServerSocketChannel server;
     private volatile Path socket;
     private volatile int maxSessions;
@@ -72,6 +74,7 @@ public class ShellChannel {
     public ShellChannel(@Reference CommandProcessor processor, BundleContext context, Config config) throws IOException {
         this.processor = processor;
         this.runDir = context.getProperty("guestagent.run.dir");
+        this.root = context.getProperty("guestagent.root");
         listen(config);
     }
 
@@ -93,7 +96,14 @@ public class ShellChannel {
     private void listen(Config config) throws IOException {
         maxSessions = Math.max(1, config.max_sessions());
         socket = socketPath(config.socket_path(), runDir);
-        ServerSocketChannel channel = open(socket);
+        ServerSocketChannel channel;
+        try {
+            channel = open(socket, root == null || root.isBlank() ? null : Path.of(root));
+        } catch (IOException e) {
+            // SCR reports the failed activation on stderr only, which a detached agent has not
+            LOG.log(System.Logger.Level.ERROR, "The shell channel is not started: {0}", e.getMessage());
+            throw e;
+        }
         server = channel;
         acceptor = new Thread(() -> acceptLoop(channel), "agent-shell-accept");
         acceptor.setDaemon(true);
@@ -109,12 +119,19 @@ public class ShellChannel {
         return dir.resolve("shell.sock");
     }
 
-    /** Binds the socket in a private folder; a stale socket file from a crash is replaced. */
-    static ServerSocketChannel open(Path socket) throws IOException {
-        Path dir = socket.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-        Files.deleteIfExists(socket);
+    /**
+     * Binds the socket in a private folder; a stale socket file from a crash is replaced. The
+     * folder is reached without following a link (from the root down when it lies below an
+     * untrusted --root, else from the folder holding it) and made 0700 on its open handle; a link
+     * in the way is refused.
+     */
+    static ServerSocketChannel open(Path socket, Path root) throws IOException {
+        Path dir = socket.toAbsolutePath().normalize().getParent();
+        String name = socket.getFileName().toString();
+        try (PrivateFolder folder = PrivateFolder.open(dir, root)) {
+            folder.makePrivate();
+            folder.deleteStale(name);
+        }
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             server.bind(UnixDomainSocketAddress.of(socket));

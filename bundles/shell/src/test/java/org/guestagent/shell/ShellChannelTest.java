@@ -2,8 +2,11 @@ package org.guestagent.shell;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -16,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 
 import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
@@ -146,5 +150,30 @@ class ShellChannelTest {
         assertEquals(Path.of("/x/shell.sock"), ShellChannel.socketPath("", "/x"));
         assertEquals(Path.of("/run/guest-agent/shell.sock"), ShellChannel.socketPath(null, null));
         assertEquals(Path.of("/tmp/s.sock"), ShellChannel.socketPath(" /tmp/s.sock ", "/x"));
+    }
+
+    @Test
+    void aLinkAtTheSocketFolderOrSocketBelowTheRootIsRefusedAndNothingOutsideChanges() throws Exception {
+        Path outside = Files.createDirectory(dir.resolve("outside"));
+        Files.setPosixFilePermissions(outside, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path victim = Files.writeString(outside.resolve("victim"), "untouched");
+        Path root = Files.createDirectory(dir.resolve("root"));
+        Path run = Files.createDirectories(root.resolve("run"));
+
+        Path folderLink = Files.createSymbolicLink(run.resolve("guest-agent"), outside);
+        IOException e = assertThrows(IOException.class,
+                () -> ShellChannel.open(run.resolve("guest-agent/shell.sock"), root));
+        assertTrue(e.getMessage().contains(folderLink + ": is a symbolic link"), e.getMessage());
+        assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(outside)), "not made 0700");
+
+        Files.delete(folderLink);
+        Path socketLink = Files.createSymbolicLink(Files.createDirectory(run.resolve("guest-agent")).resolve("shell.sock"), victim);
+        e = assertThrows(IOException.class,
+                () -> ShellChannel.open(socketLink, root));
+        assertTrue(e.getMessage().contains(socketLink + ": is a symbolic link"), e.getMessage());
+        assertEquals("untouched", Files.readString(victim));
+        try (var names = Files.list(outside)) {
+            assertEquals(List.of(victim), names.toList(), "nothing made outside the root");
+        }
     }
 }

@@ -5,11 +5,14 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 
 import org.guestagent.api.system.FileTransaction;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.api.system.WriteOptions;
+import org.guestagent.platform.handles.FileHandle;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -38,12 +41,14 @@ public class LocalGuestFiles implements GuestFiles {
     private static final System.Logger LOG = System.getLogger(LocalGuestFiles.class.getName());
 
     private final Path root;
+    private final FolderWalk walk;
     private final FileStager stager;
 
     /** For plain tests and tools: the files below the given folder. */
     public LocalGuestFiles(Path root) {
         this.root = realFolder(root);
-        this.stager = new FileStager(this.root);
+        this.walk = new FolderWalk(this.root, false);
+        this.stager = new FileStager(walk);
     }
 
     @Activate
@@ -66,6 +71,15 @@ public class LocalGuestFiles implements GuestFiles {
 
     @Override
     public Path resolve(String guestPath) {
+        Path result = root;
+        for (String name : names(guestPath)) {
+            result = result.resolve(name);
+        }
+        return result;
+    }
+
+    /** The names of a guest path below /, after "." and ".." are taken out. */
+    static List<String> names(String guestPath) {
         if (guestPath == null || guestPath.isEmpty()) {
             throw new IllegalArgumentException("The path is empty");
         }
@@ -89,34 +103,65 @@ public class LocalGuestFiles implements GuestFiles {
                 names.addLast(name);
             }
         }
-        Path result = root;
-        for (String name : names) {
-            result = result.resolve(name);
-        }
-        return result;
+        return List.copyOf(names);
     }
 
+    /**
+     * Reads through the same walk as writes: a link (also the file itself) is followed only when
+     * root owns it and only inside the root.
+     */
     @Override
     public byte[] readIfExists(String guestPath) throws IOException {
-        try {
-            return Files.readAllBytes(resolve(guestPath));
-        } catch (NoSuchFileException e) {
+        List<String> names = names(guestPath);
+        if (names.isEmpty()) {
+            throw new IllegalArgumentException("The path " + guestPath + " names no file");
+        }
+        if (!Files.isDirectory(root)) {
             return null;
         }
+        List<String> path = names;
+        for (int links = 0; links <= 40; links++) {
+            String name = path.get(path.size() - 1);
+            try (FolderWalk.Found found = walk.open(path.subList(0, path.size() - 1), null)) {
+                FileHandle.Attributes entry = found.folder().attributes(name);
+                if (entry == null) {
+                    return null;
+                }
+                if (entry.isLink()) {
+                    path = walk.follow(found, name, entry); // checked as the walk checks links among folders
+                    if (path.isEmpty()) {
+                        throw new IOException("Could not read " + guestPath + ": a symbolic link leads to the root folder");
+                    }
+                    continue;
+                }
+                if (!entry.isFile()) {
+                    throw new IOException("Could not read " + guestPath + ": it is not a regular file");
+                }
+                try (FileHandle file = found.folder().openToRead(name)) {
+                    return file.readAll();
+                }
+            } catch (NoSuchFileException e) {
+                return null;
+            }
+        }
+        throw new IOException("Could not read " + guestPath + ": too many levels of symbolic links");
     }
 
     @Override
     public void write(String guestPath, byte[] content, WriteOptions options) throws IOException {
-        Path target = resolve(guestPath);
-        requireFileName(target, guestPath);
-        Path temp = stager.stage(target, content, options);
-        try {
-            stager.backup(target, options.backups());
-            stager.moveIn(temp, target);
-        } finally {
-            Files.deleteIfExists(temp);
+        List<String> names = names(guestPath);
+        requireFileName(names, guestPath);
+        createRoot();
+        try (FolderWalk.Found found = stager.folderOf(names.subList(0, names.size() - 1), options)) {
+            FileStager.Staged staged = stager.stage(found, names.get(names.size() - 1), content, options);
+            try {
+                stager.backup(found.folder(), staged.name(), options.backups());
+                stager.moveIn(staged);
+            } finally {
+                FileStager.deleteQuietly(found.folder(), staged.temp());
+            }
+            stager.syncFolder(found.folder());
         }
-        stager.syncFolder(target.getParent());
     }
 
     @Override
@@ -124,9 +169,16 @@ public class LocalGuestFiles implements GuestFiles {
         return new LocalFileTransaction(this, stager);
     }
 
-    void requireFileName(Path target, String guestPath) {
-        if (target.equals(root)) {
+    static void requireFileName(List<String> names, String guestPath) {
+        if (names.isEmpty()) {
             throw new IllegalArgumentException("The path " + guestPath + " names no file");
+        }
+    }
+
+    /** The root folder itself is the administrator's choice: made when missing, links and all. */
+    void createRoot() throws IOException {
+        if (!Files.isDirectory(root)) {
+            Files.createDirectories(root);
         }
     }
 

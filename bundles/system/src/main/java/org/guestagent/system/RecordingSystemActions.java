@@ -4,13 +4,14 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.nio.file.FileSystemException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
 import org.guestagent.api.system.SystemActions;
+import org.guestagent.platform.handles.FileHandle;
 
 /**
  * Acts on nothing: writes each action down as one line ({@code sethostname web1},
@@ -24,12 +25,24 @@ public class RecordingSystemActions implements SystemActions {
 
     private static final Pattern SECRET_OPTION = Pattern.compile("(?i)key|password|passwd|secret|token");
 
-    private final Path logFile;
+    private final Path logRoot;
+    private final List<String> logNames;
     private final List<String> lines = new ArrayList<>();
 
-    /** @param logFile the file lines are appended to, or null to keep them only in memory */
+    /** @param logFile the file lines are appended to (its folder trusted), or null to keep them only in memory */
     public RecordingSystemActions(Path logFile) {
-        this.logFile = logFile;
+        this(logFile == null ? null : logFile.toAbsolutePath().getParent(),
+                logFile == null ? null : logFile.getFileName().toString());
+    }
+
+    /**
+     * @param root    the folder the log lies below; nothing below it is trusted (with --root it is a
+     *                guest image): no link is followed on the way to the log, none is the log
+     * @param logPath the log's path below the root, e.g. {@link #LOG_PATH}
+     */
+    public RecordingSystemActions(Path root, String logPath) {
+        this.logRoot = root;
+        this.logNames = logPath == null ? null : LocalGuestFiles.names("/" + logPath);
     }
 
     @Override
@@ -66,10 +79,25 @@ public class RecordingSystemActions implements SystemActions {
     private synchronized void record(String line) throws IOException {
         String oneLine = line.replace('\n', ' ').replace('\r', ' ');
         lines.add(oneLine);
-        if (logFile != null) {
-            Files.createDirectories(logFile.getParent());
-            Files.writeString(logFile, oneLine + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        if (logRoot != null) {
+            append((oneLine + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** Appends to the log, refusing a symbolic link anywhere on the way (the agent's own file). */
+    private void append(byte[] line) throws IOException {
+        if (!Files.isDirectory(logRoot)) {
+            Files.createDirectories(logRoot);
+        }
+        FolderWalk walk = new FolderWalk(logRoot.toRealPath(), true);
+        List<String> folders = logNames.subList(0, logNames.size() - 1);
+        String name = logNames.get(logNames.size() - 1);
+        try (FolderWalk.Found found = walk.open(folders, (made, holder, last) -> made.setMode(0755));
+                FileHandle log = found.folder().openToAppend(name, 0600)) {
+            log.write(line);
+        } catch (FileSystemException e) {
+            throw new IOException("Refusing to record in " + logRoot.resolve(String.join("/", logNames)) + ": "
+                    + (e.getReason() != null ? e.getReason() : e.getMessage()), e);
         }
     }
 }

@@ -54,7 +54,7 @@ public class SystemActionsService implements SystemActions {
             case "auto", "" -> !root.equals(root.getRoot());
             default -> throw new IllegalArgumentException("mode must be real, recording or auto, not " + mode);
         };
-        return recording ? new RecordingSystemActions(root.resolve(RecordingSystemActions.LOG_PATH))
+        return recording ? new RecordingSystemActions(root, RecordingSystemActions.LOG_PATH)
                 : new RealSystemActions(platform);
     }
 

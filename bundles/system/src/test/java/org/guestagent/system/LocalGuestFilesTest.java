@@ -125,6 +125,44 @@ class LocalGuestFilesTest {
     }
 
     @Test
+    void aPathThroughALinkOutOfTheRootIsRefusedBeforeAnyFolderIsMade() throws IOException {
+        Path outsideDir = Files.createDirectory(scratch.resolve("elsewhere"));
+        Path srv = Files.createDirectories(root.resolve("srv"));
+        Files.createSymbolicLink(srv.resolve("absolute"), outsideDir);
+        Files.createSymbolicLink(srv.resolve("relative"), Path.of("../../elsewhere"));
+        Files.createSymbolicLink(srv.resolve("missing"), Path.of("new/../../../elsewhere"));
+        Files.createSymbolicLink(root.resolve("deep"), Path.of("srv/relative"));
+
+        for (String path : List.of("/srv/absolute/a/b/file", "/srv/relative/a/b/file", "/srv/missing/a/b/file", "/deep/a/file")) {
+            IOException e = assertThrows(IOException.class, () -> files.write(path, bytes("x"), WriteOptions.DEFAULT), path);
+            assertTrue(e.getMessage().contains("outside the root folder") || e.getMessage().contains("missing folder"), e.getMessage());
+        }
+        // reads walk the same way: a link out of the root is not read through
+        Files.createSymbolicLink(srv.resolve("shadow"), Files.writeString(scratch.resolve("secret"), "outside"));
+        assertThrows(IOException.class, () -> files.readIfExists("/srv/shadow"));
+        assertThrows(IOException.class, () -> files.readIfExists("/srv/relative/x"));
+        Files.delete(srv.resolve("shadow"));
+        assertEquals(List.of(), names(outsideDir));
+        assertEquals(List.of("absolute", "missing", "relative"), names(srv));
+        assertEquals(List.of("deep", "srv"), names(root));
+    }
+
+    @Test
+    void aLinkOfTheRootInsideTheRootIsFollowedForReadsAndWrites() throws IOException {
+        Files.createDirectories(root.resolve("var/roothome"));
+        Files.createSymbolicLink(root.resolve("root"), Path.of("var/roothome"));
+        Files.createSymbolicLink(root.resolve("motd"), root.resolve("var/roothome/motd").toAbsolutePath());
+
+        files.write("/root/.ssh/authorized_keys", bytes("key"), WriteOptions.mode(0600).inPrivateFolder());
+
+        assertEquals("key", Files.readString(root.resolve("var/roothome/.ssh/authorized_keys")));
+        assertEquals(0700, FileStager.modeOf(root.resolve("var/roothome/.ssh")));
+        files.write("/var/roothome/motd", bytes("hello"), WriteOptions.DEFAULT);
+        assertArrayEquals(bytes("hello"), files.readIfExists("/motd"));
+        assertNull(files.readIfExists("/root/missing/file"));
+    }
+
+    @Test
     void backupsKeepOnlyTheNewestPreviousVersions() throws IOException {
         for (int version = 1; version <= 4; version++) {
             files.write("/etc/conf", bytes("v" + version), WriteOptions.DEFAULT.withBackups(2));

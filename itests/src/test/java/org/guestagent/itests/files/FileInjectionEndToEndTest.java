@@ -65,7 +65,7 @@ public class FileInjectionEndToEndTest {
     public Option[] config() throws IOException {
         Path root = AgentBundles.scratch("guest-root");
         return options(AgentBundles.foundation(),
-                AgentBundles.ours("bundles/system"),
+                AgentBundles.seam(),
                 AgentBundles.ours("bundles/commands-files"),
                 AgentBundles.ours("bundles/xenstore-client"),
                 AgentBundles.ours("bundles/exchange-xenstore"),

@@ -62,7 +62,7 @@ public class FileInjectionInContainerTest {
     public Option[] config() throws IOException {
         Path root = AgentBundles.scratch("guest-root");
         return options(AgentBundles.foundation(),
-                AgentBundles.ours("bundles/system"),
+                AgentBundles.seam(),
                 AgentBundles.ours("bundles/commands-files"),
                 frameworkProperty("guestagent.root").value(root.toString()));
     }

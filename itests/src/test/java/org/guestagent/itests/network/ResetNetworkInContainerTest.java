@@ -73,7 +73,7 @@ public class ResetNetworkInContainerTest {
     public Option[] config() throws IOException {
         Path root = AgentBundles.scratch("network-root");
         return options(AgentBundles.foundation(),
-                AgentBundles.ours("bundles/system"),
+                AgentBundles.seam(),
                 AgentBundles.ours("bundles/commands-network"),
                 frameworkProperty("guestagent.root").value(root.toString()));
     }

@@ -56,12 +56,18 @@ public final class AgentBundles {
                 systemProperty("org.ops4j.pax.logging.DefaultServiceLog.level").value("WARN"));
     }
 
-    /** Every built-in command set with the seam and the native platform, acting below the given root. */
-    public static Option allCommands(Path root) {
+    /** The system seam with what it needs: the platform bundle's file handles (JNA). */
+    public static Option seam() {
         return composite(
                 mavenBundle("net.java.dev.jna", "jna").versionAsInProject(),
                 ours("bundles/system"),
-                ours("bundles/platform"),
+                ours("bundles/platform"));
+    }
+
+    /** Every built-in command set with the seam and the native platform, acting below the given root. */
+    public static Option allCommands(Path root) {
+        return composite(
+                seam(),
                 ours("bundles/commands-password"),
                 ours("bundles/commands-files"),
                 ours("bundles/commands-network"),

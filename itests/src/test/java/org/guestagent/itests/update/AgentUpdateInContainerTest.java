@@ -74,7 +74,7 @@ public class AgentUpdateInContainerTest {
     public Option[] config() throws IOException {
         Path root = AgentBundles.scratch("guest-root");
         return options(AgentBundles.foundation(),
-                AgentBundles.ours("bundles/system"),
+                AgentBundles.seam(),
                 AgentBundles.ours("bundles/commands-update"),
                 AgentBundles.ours("itests/sample-commands"),
                 bootDelegationPackage("com.sun.net.httpserver"),

@@ -9,6 +9,12 @@ import org.osgi.annotation.versioning.ProviderType;
  * The guest's file system as commands must see it: every guest path is resolved below a root
  * folder ({@code /} on a real guest, a scratch folder with {@code --root}), and every change is
  * made atomically: staged beside the target, fsynced, renamed into place.
+ * <p>
+ * Reads and writes cannot be redirected by symbolic links: the folders are opened one at a time
+ * from the root without the system following links; a link among them is followed only when it
+ * belongs to root and leads to a place inside the root, and refused otherwise (a user could swap a
+ * folder of theirs for a link at any moment). {@link #resolve} is lexical and gives no such
+ * guarantee: use it for messages and read-only checks.
  */
 @ProviderType
 public interface GuestFiles {
@@ -29,7 +35,8 @@ public interface GuestFiles {
     /**
      * Replaces (or creates) one file atomically: a temporary file beside the target with the final
      * mode from its creation, fsync, rename over the target, fsync of the folder. A symbolic link
-     * at the target is replaced, never followed. Missing parent folders are created (0755).
+     * at the target is replaced, never followed. Missing parent folders are created (0755), only
+     * after every existing one has been checked. Owner and mode are set on the open file.
      */
     void write(String guestPath, byte[] content, WriteOptions options) throws IOException;
 

@@ -13,8 +13,9 @@ import org.guestagent.api.system.WriteOptions;
 
 /**
  * Writes one injected file through GuestFiles, with the rules of file injection: modes for new
- * files (0644; 0600 below a {@code .ssh} folder, which itself gets 0700), no symbolic link owned
- * by an ordinary user among the parent folders, and errors a person can act on.
+ * files (0644; 0600 below a {@code .ssh} folder, which itself gets 0700 and, with the key file,
+ * the owner of the home folder holding it), no symbolic link owned by an ordinary user among the
+ * parent folders (GuestFiles refuses those), and errors a person can act on.
  */
 final class FileInjector {
 
@@ -35,20 +36,13 @@ final class FileInjector {
         if (guestPath.endsWith("/") || target.equals(files.root()) || Files.isDirectory(target, NOFOLLOW)) {
             throw new CommandException("The path " + guestPath + " is a folder, not a file");
         }
-        refuseUserOwnedLinks(guestPath, target);
-
-        Path sshFolder = sshFolderOf(target);
-        boolean newFile = !Files.exists(target, NOFOLLOW);
-        boolean newSshFolder = sshFolder != null && !Files.exists(sshFolder, NOFOLLOW);
-        WriteOptions options = new WriteOptions(sshFolder != null ? 0600 : 0644, false, backups);
+        // GuestFiles walks to the folder by handles and refuses links owned by users, so a folder
+        // swapped for a link at any moment of the write cannot lead it elsewhere
+        boolean inSshFolder = SSH_FOLDER.equals(target.getParent().getFileName() == null ? null
+                : target.getParent().getFileName().toString());
+        WriteOptions options = new WriteOptions(inSsh(target) ? 0600 : 0644, false, backups);
         try {
-            files.write(guestPath, contents, options);
-            if (newSshFolder) {
-                Files.setAttribute(sshFolder, "unix:mode", 0700, NOFOLLOW);
-            }
-            if (sshFolder != null) {
-                giveToHomeOwner(sshFolder, newSshFolder, newFile ? target : null);
-            }
+            files.write(guestPath, contents, inSshFolder ? options.inPrivateFolder() : options);
         } catch (IOException e) {
             throw new CommandException(describe(e, guestPath), e);
         }
@@ -63,56 +57,14 @@ final class FileInjector {
         }
     }
 
-    /**
-     * A user could swap a folder of theirs for a link to anywhere (say /etc); links owned by root
-     * were put there by the administrator and are followed.
-     */
-    private void refuseUserOwnedLinks(String guestPath, Path target) {
-        Path root = files.root();
-        Path folder = root;
-        for (Path name : root.relativize(target.getParent())) {
-            folder = folder.resolve(name);
-            try {
-                if (Files.isSymbolicLink(folder) && (Integer) Files.getAttribute(folder, "unix:uid", NOFOLLOW) != 0) {
-                    throw new CommandException("Refusing to write " + guestPath + ": the folder /" + root.relativize(folder)
-                            + " is a symbolic link owned by a user other than root");
-                }
-            } catch (IOException e) {
-                throw new CommandException(describe(e, guestPath), e);
-            }
-        }
-    }
-
-    /** The nearest {@code .ssh} folder among the target's parents, or null. */
-    private static Path sshFolderOf(Path target) {
+    /** True below a {@code .ssh} folder: keys are 0600. */
+    private static boolean inSsh(Path target) {
         for (Path folder = target.getParent(); folder != null; folder = folder.getParent()) {
             if (folder.getFileName() != null && folder.getFileName().toString().equals(SSH_FOLDER)) {
-                return folder;
+                return true;
             }
         }
-        return null;
-    }
-
-    /**
-     * A {@code .ssh} folder and key file we created belong to the owner of the home folder
-     * holding them, so that sshd, reading as that user, can use them.
-     */
-    private static void giveToHomeOwner(Path sshFolder, boolean newFolder, Path newFile) throws IOException {
-        Path home = sshFolder.getParent();
-        if (home == null || !"root".equals(System.getProperty("user.name"))) {
-            return;
-        }
-        int uid = (Integer) Files.getAttribute(home, "unix:uid", NOFOLLOW);
-        int gid = (Integer) Files.getAttribute(home, "unix:gid", NOFOLLOW);
-        if (uid == 0) {
-            return;
-        }
-        for (Path path : new Path[] {newFolder ? sshFolder : null, newFile}) {
-            if (path != null) {
-                Files.setAttribute(path, "unix:uid", uid, NOFOLLOW);
-                Files.setAttribute(path, "unix:gid", gid, NOFOLLOW);
-            }
-        }
+        return false;
     }
 
     /** An I/O failure as a sentence for the host, without Java names. */

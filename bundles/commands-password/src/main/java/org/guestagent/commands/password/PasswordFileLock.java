@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -36,7 +37,7 @@ abstract class PasswordFileLock implements AutoCloseable {
 
     /** A POSIX lock on the given file (created 0600 when missing), waiting at most 15 s. */
     static PasswordFileLock onFile(Path file) throws IOException {
-        if (!Files.exists(file)) {
+        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             Files.createDirectories(file.getParent());
             try {
                 Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -44,7 +45,8 @@ abstract class PasswordFileLock implements AutoCloseable {
                 // another process made it first: fine
             }
         }
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE);
+        // never through a link: under --root the tree may be a guest image
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
         try {
             long deadline = System.nanoTime() + WAIT_MILLIS * 1_000_000;
             FileLock lock;
