@@ -78,7 +78,7 @@ public class BackendUpdateRaceTest {
     public Option[] config() {
         Path root = AgentBundles.scratch("backend-update-root");
         return options(AgentBundles.foundation(),
-                AgentBundles.ours("bundles/system"),
+                AgentBundles.seam(),
                 AgentBundles.ours("bundles/commands-network"),
                 AgentBundles.ours("itests/sample-vendor"),
                 frameworkProperty("guestagent.root").value(root.toString()));
