@@ -66,7 +66,9 @@ public class RealSystemActions implements SystemActions {
      * group is killed, also children that were reparented away from it. Its output is read with a
      * limit too: once the program has ended, a child left in its group that still holds the output
      * open (a daemon that did not detach) gets {@link #OUTPUT_GRACE} to close it and is then killed;
-     * a child that left the group (a proper daemon) is not touched, only no longer read from.
+     * a child that left the group (a proper daemon) is not touched, only no longer read from. (The
+     * JDK itself closes a finished program's pipes when no read is in progress at that moment; such a
+     * child is then simply no longer read from either.)
      */
     @Override
     public ExecResult run(List<String> command, byte[] input, Duration timeout) throws IOException {

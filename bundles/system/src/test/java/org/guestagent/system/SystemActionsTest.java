@@ -63,16 +63,24 @@ class SystemActionsTest {
         assertTrue(e.getMessage().contains("did not finish"), e.getMessage());
     }
 
-    /** A background child holds the output open after its parent has ended: the action returns all the same. */
+    /**
+     * A background child holds the output open after its parent has ended: the action returns all
+     * the same, with the output, instead of reading until the child ends (600 s). Whether the child
+     * is then killed depends on a race inside the JDK (it closes a finished program's pipes itself
+     * unless a read is in progress), so the test only cleans it up.
+     */
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void realRunEndsWhenAChildLeftInTheGroupKeepsTheOutputOpenAndKillsThatChild() throws Exception {
+    void realRunEndsWhenAChildLeftInTheGroupKeepsTheOutputOpen() throws Exception {
         Path pid = root.resolve("child.pid");
         SystemActions actions = new RealSystemActions(() -> null);
-        ExecResult result = actions.run(List.of("sh", "-c", "sleep 600 & echo $! > " + pid + "; echo started"), null,
-                Duration.ofSeconds(30));
-        assertEquals(new ExecResult(0, "started\n", ""), result);
-        assertEnds(readPid(pid));
+        try {
+            ExecResult result = actions.run(List.of("sh", "-c", "sleep 600 & echo $! > " + pid + "; echo started"), null,
+                    Duration.ofSeconds(30));
+            assertEquals(new ExecResult(0, "started\n", ""), result);
+        } finally {
+            ProcessHandle.of(readPid(pid)).ifPresent(ProcessHandle::destroyForcibly);
+        }
     }
 
     /** A child that left the program's group (a proper daemon) is not killed, only no longer read from. */

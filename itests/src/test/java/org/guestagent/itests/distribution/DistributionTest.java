@@ -6,18 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 
 import org.guestagent.itests.support.AgentBundles;
+import org.guestagent.itests.support.Distribution;
+import org.guestagent.itests.support.Distribution.Result;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,19 +40,7 @@ class DistributionTest {
 
     @BeforeEach
     void copyDistribution() throws IOException {
-        Path built = AgentBundles.projectRoot().resolve("launcher/target/guest-agent");
-        assertTrue(Files.isExecutable(built.resolve("bin/guest-agent")), "build the launcher first: " + built + " is missing");
-        home = scratch.resolve("guest-agent");
-        try (Stream<Path> files = Files.walk(built)) {
-            for (Path source : (Iterable<Path>) files::iterator) {
-                Path target = home.resolve(built.relativize(source).toString());
-                if (Files.isDirectory(source)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(source, target, StandardCopyOption.COPY_ATTRIBUTES);
-                }
-            }
-        }
+        home = Distribution.copyInto(scratch);
         root = Files.createDirectories(scratch.resolve("root"));
         pidFile = scratch.resolve("agent.pid");
         logFile = scratch.resolve("agent.log");
@@ -72,9 +57,9 @@ class DistributionTest {
     void hotDeployedBundleComesAndGoesWhileThePidStays() throws Exception {
         Result start = run(null, "bin/guest-agent", "--root", root.toString(), "--pidfile", pidFile.toString(),
                 "--logfile", logFile.toString(), "--features", "core,shell");
-        assertEquals(0, start.code, "start failed: " + start);
+        assertEquals(0, start.code(), "start failed: " + start);
         pid = Long.parseLong(Files.readString(pidFile).trim());
-        assertTrue(start.out.contains("started, pid " + pid), start.out);
+        assertTrue(start.out().contains("started, pid " + pid), start.out());
         assertTrue(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "agent process alive");
 
         String commands = shell("agent:commands");
@@ -109,20 +94,20 @@ class DistributionTest {
     @Test
     void badOptionsAndConfigurationsExitNonZeroWithAReason() throws Exception {
         Result bogus = run(null, "bin/guest-agent", "--bogus");
-        assertEquals(2, bogus.code, bogus.toString());
-        assertTrue(bogus.err.contains("unknown option '--bogus'"), bogus.err);
+        assertEquals(2, bogus.code(), bogus.toString());
+        assertTrue(bogus.err().contains("unknown option '--bogus'"), bogus.err());
 
         Result noRoot = run(null, "bin/guest-agent", "--root", scratch.resolve("missing").toString());
-        assertEquals(1, noRoot.code, noRoot.toString());
-        assertTrue(noRoot.err.contains("root folder " + scratch.resolve("missing") + " does not exist"), noRoot.err);
+        assertEquals(1, noRoot.code(), noRoot.toString());
+        assertTrue(noRoot.err().contains("root folder " + scratch.resolve("missing") + " does not exist"), noRoot.err());
 
         Result noFeature = run(null, "bin/guest-agent", "--root", root.toString(), "--features", "core,kvm9");
-        assertEquals(1, noFeature.code, noFeature.toString());
-        assertTrue(noFeature.err.contains("unknown feature 'kvm9'"), noFeature.err);
+        assertEquals(1, noFeature.code(), noFeature.toString());
+        assertTrue(noFeature.err().contains("unknown feature 'kvm9'"), noFeature.err());
 
         Result noAgent = run("agent:commands\n", "bin/guest-agent", "shell", "--root", root.toString());
-        assertEquals(1, noAgent.code, noAgent.toString());
-        assertTrue(noAgent.err.contains("is the agent running"), noAgent.err);
+        assertEquals(1, noAgent.code(), noAgent.toString());
+        assertTrue(noAgent.err().contains("is the agent running"), noAgent.err());
     }
 
     /**
@@ -131,28 +116,28 @@ class DistributionTest {
      */
     private void assertShellReportsFailuresAndHasGogoBuiltins() throws Exception {
         Result missing = run(null, "bin/guest-agent", "shell", "--root", root.toString(), "-c", "no_such_command");
-        assertEquals(1, missing.code, missing.toString());
-        assertTrue(missing.err.contains("Error: Command not found: no_such_command"), missing.toString());
-        assertEquals("", missing.out, missing.toString());
+        assertEquals(1, missing.code(), missing.toString());
+        assertTrue(missing.err().contains("Error: Command not found: no_such_command"), missing.toString());
+        assertEquals("", missing.out(), missing.toString());
 
         Result piped = run("agent:call version\nno_such_command\n", "bin/guest-agent", "shell", "--root", root.toString());
-        assertEquals(1, piped.code, piped.toString());
-        assertTrue(piped.out.startsWith("0 0.1.0"), piped.toString());
-        assertTrue(piped.err.contains("no_such_command"), piped.toString());
+        assertEquals(1, piped.code(), piped.toString());
+        assertTrue(piped.out().startsWith("0 0.1.0"), piped.toString());
+        assertTrue(piped.err().contains("no_such_command"), piped.toString());
 
         Result ok = run(null, "bin/guest-agent", "shell", "--root", root.toString(), "-c", "echo hello there");
-        assertEquals(0, ok.code, ok.toString());
-        assertEquals("hello there", ok.out.strip());
-        assertEquals("", ok.err);
+        assertEquals(0, ok.code(), ok.toString());
+        assertEquals("hello there", ok.out().strip());
+        assertEquals("", ok.err());
 
         Result grep = run(null, "bin/guest-agent", "shell", "--root", root.toString(), "-c", "agent:commands | grep password");
-        assertEquals(0, grep.code, grep.toString());
-        assertTrue(grep.out.lines().anyMatch(l -> l.startsWith("password")), grep.toString());
-        assertFalse(grep.out.contains("version"), "grep filtered the table: " + grep);
+        assertEquals(0, grep.code(), grep.toString());
+        assertTrue(grep.out().lines().anyMatch(l -> l.startsWith("password")), grep.toString());
+        assertFalse(grep.out().contains("version"), "grep filtered the table: " + grep);
 
         Result tac = run(null, "bin/guest-agent", "shell", "--root", root.toString(), "-c", "echo one two | tac");
-        assertEquals(0, tac.code, tac.toString());
-        assertEquals("one two", tac.out.strip());
+        assertEquals(0, tac.code(), tac.toString());
+        assertEquals("one two", tac.out().strip());
     }
 
     private void assertSamePid() throws IOException {
@@ -162,8 +147,8 @@ class DistributionTest {
 
     private String shell(String command) throws Exception {
         Result r = run(command + "\n", "bin/guest-agent", "shell", "--root", root.toString());
-        assertEquals(0, r.code, r.toString());
-        return r.out;
+        assertEquals(0, r.code(), r.toString());
+        return r.out();
     }
 
     /** Asks the shell until the answer fits (FileInstall polls deploy/ every second). */
@@ -180,34 +165,8 @@ class DistributionTest {
         return out;
     }
 
-    private record Result(int code, String out, String err) {
-        @Override
-        public String toString() {
-            return "exit " + code + "\nstdout:\n" + out + "\nstderr:\n" + err;
-        }
-    }
 
-    /** Runs a program of the distribution with a bounded wait; stdin is the given text or nothing. */
     private Result run(String stdin, String... command) throws Exception {
-        List<String> line = new ArrayList<>(List.of(command));
-        line.set(0, home.resolve(command[0]).toString());
-        Path out = Files.createTempFile(scratch, "out", ".txt");
-        Path err = Files.createTempFile(scratch, "err", ".txt");
-        ProcessBuilder builder = new ProcessBuilder(line).directory(scratch.toFile())
-                .redirectOutput(out.toFile()).redirectError(err.toFile());
-        if (stdin == null) {
-            builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        }
-        Process p = builder.start();
-        if (stdin != null) {
-            try (var in = p.getOutputStream()) {
-                in.write(stdin.getBytes(StandardCharsets.UTF_8));
-            }
-        }
-        if (!p.waitFor(COMMAND_LIMIT.toSeconds(), TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail(String.join(" ", command) + " did not finish within " + COMMAND_LIMIT.toSeconds() + " s");
-        }
-        return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+        return Distribution.run(home, scratch, COMMAND_LIMIT, stdin, command);
     }
 }

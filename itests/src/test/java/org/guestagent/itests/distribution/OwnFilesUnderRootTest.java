@@ -8,16 +8,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import org.guestagent.itests.support.AgentBundles;
+import org.guestagent.itests.support.Distribution;
+import org.guestagent.itests.support.Distribution.Result;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -43,19 +40,7 @@ class OwnFilesUnderRootTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        Path built = AgentBundles.projectRoot().resolve("launcher/target/guest-agent");
-        assertTrue(Files.isExecutable(built.resolve("bin/guest-agent")), "build the launcher first: " + built + " is missing");
-        home = scratch.resolve("guest-agent");
-        try (Stream<Path> files = Files.walk(built)) {
-            for (Path source : (Iterable<Path>) files::iterator) {
-                Path target = home.resolve(built.relativize(source).toString());
-                if (Files.isDirectory(source)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(source, target, StandardCopyOption.COPY_ATTRIBUTES);
-                }
-            }
-        }
+        home = Distribution.copyInto(scratch);
         root = Files.createDirectories(scratch.resolve("root"));
         outside = Files.createDirectories(scratch.resolve("outside"));
         Files.writeString(outside.resolve("victim"), "untouched\n");
@@ -90,8 +75,8 @@ class OwnFilesUnderRootTest {
 
         Result start = run("bin/guest-agent", "--root", root.toString(), "--features", "core,shell");
 
-        assertEquals(1, start.code, "the agent must refuse to start: " + start);
-        assertTrue(start.err.contains(link.toString()) && start.err.contains("is a symbolic link"), start.toString());
+        assertEquals(1, start.code(), "the agent must refuse to start: " + start);
+        assertTrue(start.err().contains(link.toString()) && start.err().contains("is a symbolic link"), start.toString());
         assertTrue(Files.isSymbolicLink(link), "the link itself stays");
         assertEquals(before, snapshot(outside), "outside the root something changed: " + start);
     }
@@ -106,7 +91,7 @@ class OwnFilesUnderRootTest {
 
         Result start = run("bin/guest-agent", "--root", root.toString(), "--features", "core,shell");
 
-        assertEquals(0, start.code, "the agent runs on without its shell: " + start);
+        assertEquals(0, start.code(), "the agent runs on without its shell: " + start);
         Path log = root.resolve("var/log/guest-agent.log");
         long deadline = System.nanoTime() + LOG_LIMIT.toNanos();
         while (!Files.readString(log).contains(link + ": is a symbolic link")) {
@@ -140,25 +125,8 @@ class OwnFilesUnderRootTest {
         return result;
     }
 
-    private record Result(int code, String out, String err) {
-        @Override
-        public String toString() {
-            return "exit " + code + "\nstdout:\n" + out + "\nstderr:\n" + err;
-        }
-    }
 
     private Result run(String... command) throws Exception {
-        List<String> line = new ArrayList<>(List.of(command));
-        line.set(0, home.resolve(command[0]).toString());
-        Path out = Files.createTempFile(scratch, "out", ".txt");
-        Path err = Files.createTempFile(scratch, "err", ".txt");
-        Process p = new ProcessBuilder(line).directory(scratch.toFile())
-                .redirectOutput(out.toFile()).redirectError(err.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        if (!p.waitFor(COMMAND_LIMIT.toSeconds(), TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail(String.join(" ", command) + " did not finish within " + COMMAND_LIMIT.toSeconds() + " s");
-        }
-        return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+        return Distribution.run(home, scratch, COMMAND_LIMIT, null, command);
     }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -15,13 +14,11 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 
 import org.guestagent.itests.support.AgentBundles;
+import org.guestagent.itests.support.Distribution;
+import org.guestagent.itests.support.Distribution.Result;
 import org.guestagent.itests.support.JarSigning;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -50,19 +47,7 @@ class TrustedFilesTest {
 
     @BeforeEach
     void copyDistribution() throws IOException {
-        Path built = AgentBundles.projectRoot().resolve("launcher/target/guest-agent");
-        assertTrue(Files.isExecutable(built.resolve("bin/guest-agent")), "build the launcher first: " + built + " is missing");
-        home = scratch.resolve("guest-agent");
-        try (Stream<Path> files = Files.walk(built)) {
-            for (Path source : (Iterable<Path>) files::iterator) {
-                Path target = home.resolve(built.relativize(source).toString());
-                if (Files.isDirectory(source)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(source, target, StandardCopyOption.COPY_ATTRIBUTES);
-                }
-            }
-        }
+        home = Distribution.copyInto(scratch);
         root = Files.createDirectories(scratch.resolve("root"));
         pidFile = scratch.resolve("agent.pid");
         logFile = scratch.resolve("agent.log");
@@ -80,24 +65,24 @@ class TrustedFilesTest {
         Path bundles = home.resolve("bundles");
         Files.setPosixFilePermissions(bundles, PosixFilePermissions.fromString("rwxrwxr-x"));
         Result r = start();
-        assertEquals(1, r.code, r.toString());
-        assertTrue(r.err.contains("refusing to start") && r.err.contains(bundles + " is writable by group or others (mode 0775)"), r.err);
+        assertEquals(1, r.code(), r.toString());
+        assertTrue(r.err().contains("refusing to start") && r.err().contains(bundles + " is writable by group or others (mode 0775)"), r.err());
         assertFalse(Files.exists(pidFile), "not started");
         Files.setPosixFilePermissions(bundles, PosixFilePermissions.fromString("rwxr-xr-x"));
 
         Path properties = home.resolve("config/framework.properties");
         Files.setPosixFilePermissions(properties, PosixFilePermissions.fromString("rw-rw-rw-"));
         r = start();
-        assertEquals(1, r.code, r.toString());
-        assertTrue(r.err.contains(properties + " is writable by group or others (mode 0666)"), r.err);
+        assertEquals(1, r.code(), r.toString());
+        assertTrue(r.err().contains(properties + " is writable by group or others (mode 0666)"), r.err());
         Files.setPosixFilePermissions(properties, PosixFilePermissions.fromString("rw-r--r--"));
 
         if (isRoot()) {
             Path launcherJar = home.resolve("lib/guest-agent-launcher.jar");
             Files.setAttribute(launcherJar, "unix:uid", NOBODY);
             r = start();
-            assertEquals(1, r.code, r.toString());
-            assertTrue(r.err.contains(launcherJar + " is owned by"), r.err);
+            assertEquals(1, r.code(), r.toString());
+            assertTrue(r.err().contains(launcherJar + " is owned by"), r.err());
             assertTrue(Files.readString(logFile).contains("refusing to start"), "the refusal is logged too");
         }
     }
@@ -105,7 +90,7 @@ class TrustedFilesTest {
     @Test
     void untrustedDropInsAreRefusedAndTrustedOnesTaken() throws Exception {
         Result started = start();
-        assertEquals(0, started.code, "start failed: " + started);
+        assertEquals(0, started.code(), "start failed: " + started);
         pid = Long.parseLong(Files.readString(pidFile).trim());
 
         // a jar anybody may rewrite: refused, named in the log
@@ -159,7 +144,7 @@ class TrustedFilesTest {
         Files.writeString(cfg, text.replace("\ntrust.store=\n", "\ntrust.store=" + trustStore + "\n")
                 .replace("\ntrust.store.password=\n", "\ntrust.store.password=" + JarSigning.PASSWORD + "\n"));
         Result started = start();
-        assertEquals(0, started.code, "start failed: " + started);
+        assertEquals(0, started.code(), "start failed: " + started);
         pid = Long.parseLong(Files.readString(pidFile).trim());
 
         Path sample = AgentBundles.jar("itests/sample-commands").toPath();
@@ -206,8 +191,8 @@ class TrustedFilesTest {
 
     private String shell(String command) throws Exception {
         Result r = run(command + "\n", "bin/guest-agent", "shell", "--root", root.toString());
-        assertEquals(0, r.code, r.toString());
-        return r.out;
+        assertEquals(0, r.code(), r.toString());
+        return r.out();
     }
 
     private String awaitShell(String command, Predicate<String> expected) throws Exception {
@@ -224,33 +209,8 @@ class TrustedFilesTest {
         return out;
     }
 
-    private record Result(int code, String out, String err) {
-        @Override
-        public String toString() {
-            return "exit " + code + "\nstdout:\n" + out + "\nstderr:\n" + err;
-        }
-    }
 
     private Result run(String stdin, String... command) throws Exception {
-        List<String> line = new ArrayList<>(List.of(command));
-        line.set(0, home.resolve(command[0]).toString());
-        Path out = Files.createTempFile(scratch, "out", ".txt");
-        Path err = Files.createTempFile(scratch, "err", ".txt");
-        ProcessBuilder builder = new ProcessBuilder(line).directory(scratch.toFile())
-                .redirectOutput(out.toFile()).redirectError(err.toFile());
-        if (stdin == null) {
-            builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        }
-        Process p = builder.start();
-        if (stdin != null) {
-            try (var in = p.getOutputStream()) {
-                in.write(stdin.getBytes(StandardCharsets.UTF_8));
-            }
-        }
-        if (!p.waitFor(COMMAND_LIMIT.toSeconds(), TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail(String.join(" ", command) + " did not finish within " + COMMAND_LIMIT.toSeconds() + " s");
-        }
-        return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+        return Distribution.run(home, scratch, COMMAND_LIMIT, stdin, command);
     }
 }

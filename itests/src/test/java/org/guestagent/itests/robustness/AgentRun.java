@@ -3,14 +3,13 @@ package org.guestagent.itests.robustness;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import org.guestagent.itests.support.AgentBundles;
+import org.guestagent.itests.support.Distribution;
 
 /**
  * A private copy of the built distribution (launcher/target/guest-agent), run in the foreground
@@ -36,21 +35,7 @@ public final class AgentRun implements AutoCloseable {
 
     /** Copies the distribution into {@code dir/guest-agent} and makes an empty root beside it. */
     public static AgentRun copyInto(Path dir) throws IOException {
-        Path built = AgentBundles.projectRoot().resolve("launcher/target/guest-agent");
-        if (!Files.isExecutable(built.resolve("bin/guest-agent"))) {
-            throw new IllegalStateException("build the launcher first: " + built + " is missing");
-        }
-        Path home = dir.resolve("guest-agent");
-        try (Stream<Path> files = Files.walk(built)) {
-            for (Path source : (Iterable<Path>) files::iterator) {
-                Path target = home.resolve(built.relativize(source).toString());
-                if (Files.isDirectory(source)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(source, target, StandardCopyOption.COPY_ATTRIBUTES);
-                }
-            }
-        }
+        Path home = Distribution.copyInto(dir);
         return new AgentRun(dir, home, Files.createDirectories(dir.resolve("root")));
     }
 
