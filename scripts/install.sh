@@ -60,9 +60,23 @@ if [ -d /etc/logrotate.d ]; then
 fi
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
     sed "s#/opt/guest-agent#$prefix#g" "$dist/scripts/guest-agent.service" > /etc/systemd/system/guest-agent.service
+    if [ -d /etc/udev/rules.d ]; then
+        cp "$dist/scripts/60-guest-agent.rules" /etc/udev/rules.d/60-guest-agent.rules
+        udevadm control --reload-rules >/dev/null 2>&1 || true
+    fi
     systemctl daemon-reload
     systemctl enable guest-agent.service
     echo "enabled guest-agent.service; start it with: systemctl start guest-agent"
+elif command -v openrc-run >/dev/null 2>&1; then
+    sed "s#/opt/guest-agent#$prefix#g" "$dist/scripts/guest-agent.openrc" > /etc/init.d/guest-agent
+    chmod 755 /etc/init.d/guest-agent
+    rc-update add guest-agent default
+    echo "installed /etc/init.d/guest-agent (OpenRC); start it with: rc-service guest-agent start"
+elif [ "$(uname -s)" = FreeBSD ]; then
+    sed "s#/opt/guest-agent#$prefix#g" "$dist/scripts/guest-agent.rc" > /usr/local/etc/rc.d/guest_agent
+    chmod 755 /usr/local/etc/rc.d/guest_agent
+    sysrc guest_agent_enable=YES
+    echo "installed /usr/local/etc/rc.d/guest_agent; start it with: service guest_agent start"
 else
     sed "s#/opt/guest-agent#$prefix#g" "$dist/scripts/guest-agent.init" > /etc/init.d/guest-agent
     chmod 755 /etc/init.d/guest-agent

@@ -70,7 +70,11 @@ public final class Main {
         }
         List<String> features = options.console ? append(settings.features, "console") : settings.features;
         List<Agent.Install> plan = Agent.plan(settings, features);
-        LogSetup.toFile(settings.ownFiles, settings.logFile, settings.logLevel, settings.logGroup);
+        if (JournalLog.wanted(options)) {
+            JournalLog.install(settings.logLevel); // under systemd: the journal keeps the lines and their levels
+        } else {
+            LogSetup.toFile(settings.ownFiles, settings.logFile, settings.logLevel, settings.logGroup);
+        }
         Logger log = Logger.getLogger(Main.class.getName());
         try {
             Agent.checkDistribution(settings);

@@ -39,6 +39,8 @@ final class Dispatcher implements Runnable {
     private volatile boolean running = true;
     /** True while the thread waits in receive(), the only place it may be interrupted. */
     private volatile boolean receiving;
+    /** System.nanoTime() when the request in hand arrived; 0 while no request is in hand. */
+    private volatile long busySince;
 
     Dispatcher(String protocol, Exchange exchange, Parser parser, String parserName, Session session,
             CommandInvoker invoker) {
@@ -83,6 +85,23 @@ final class Dispatcher implements Runnable {
         }
     }
 
+    /**
+     * Whether this dispatcher is stuck: its thread died while it should run, or it has been
+     * busy with one request for longer than the limit (a command is answered after its timeout,
+     * so only a hang outside the command, in the parser, the gate or the reply, gets that far).
+     */
+    boolean isStuck(long limitNanos) {
+        if (running && !thread.isAlive() && thread.getState() != Thread.State.NEW) {
+            return true;
+        }
+        long since = busySince;
+        return since != 0 && System.nanoTime() - since > limitNanos;
+    }
+
+    String name() {
+        return session.name();
+    }
+
     PairInfo info() {
         return new PairInfo(protocol, exchange.describe(), parserName, served.get(), errors.get(), lastRequest);
     }
@@ -93,7 +112,12 @@ final class Dispatcher implements Runnable {
         while (running) {
             RawRequest request = receive();
             if (request != null) {
-                serve(request);
+                busySince = Math.max(1, System.nanoTime());
+                try {
+                    serve(request);
+                } finally {
+                    busySince = 0;
+                }
             }
         }
         LOG.log(Level.INFO, "Dispatcher {0} stopped after {1} requests", session.name(), served.get());

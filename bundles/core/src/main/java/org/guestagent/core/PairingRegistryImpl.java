@@ -101,6 +101,11 @@ public class PairingRegistryImpl implements PairingRegistry {
         return dispatchers.values().stream().map(Dispatcher::info).toList();
     }
 
+    /** The names of the dispatchers stuck for longer than the limit ({@link Dispatcher#isStuck}). */
+    synchronized List<String> stuckDispatchers(long limitNanos) {
+        return dispatchers.values().stream().filter(d -> d.isStuck(limitNanos)).map(Dispatcher::name).toList();
+    }
+
     private void repairAndStopOld() {
         repair().forEach(d -> d.stop(STOP_WAIT_MILLIS));
     }
