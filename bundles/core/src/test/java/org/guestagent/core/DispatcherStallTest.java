@@ -10,10 +10,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-import org.guestagent.api.CommandResult;
-import org.guestagent.api.Exchange;
-import org.guestagent.api.MapSession;
-import org.guestagent.api.RawRequest;
+import org.guestagent.api.command.CommandResult;
+import org.guestagent.api.transport.Exchange;
+import org.guestagent.api.transport.RawRequest;
 import org.junit.jupiter.api.Test;
 
 /** What the watchdog is told: a dispatcher waiting for requests is alive, one hanging in its reply is stuck. */

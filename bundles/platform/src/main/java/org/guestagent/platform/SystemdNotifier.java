@@ -8,8 +8,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
-import org.guestagent.api.PairingRegistry;
-import org.guestagent.api.PairingRegistry.PairInfo;
+import org.guestagent.api.runtime.PairingRegistry;
+import org.guestagent.api.runtime.PairingRegistry.PairInfo;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.startlevel.FrameworkStartLevel;

@@ -6,7 +6,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
-import org.guestagent.api.PairingRegistry.PairInfo;
+import org.guestagent.api.runtime.PairingRegistry.PairInfo;
 import org.junit.jupiter.api.Test;
 
 class SystemdNotifierTest {
