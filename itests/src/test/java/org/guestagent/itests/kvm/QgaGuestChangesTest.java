@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.guestagent.api.runtime.PairingRegistry;
 import org.guestagent.api.system.GuestFiles;
+import org.guestagent.api.system.SystemActions;
 import org.guestagent.itests.support.AgentBundles;
 import org.guestagent.itests.support.Await;
 import org.junit.Before;
@@ -51,6 +52,8 @@ public class QgaGuestChangesTest {
     private ConfigurationAdmin configAdmin;
     @Inject
     private GuestFiles files;
+    @Inject
+    private SystemActions actions;
 
     private static Path socket;
 
@@ -151,6 +154,21 @@ public class QgaGuestChangesTest {
             assertArrayEquals("read back through guest-file-read", data, read.toByteArray());
         }
         assertArrayEquals("the file below the guest root", data, Files.readAllBytes(files.resolve("/var/tmp/blob.bin")));
+    }
+
+    @Test
+    public void guestShutdownIsASystemActionWithoutAnswer() throws Exception {
+        assertTrue("system actions are recorded below the scratch root", actions.isRecording());
+        try (QgaHost host = new QgaHost(socket)) {
+            JsonNode refused = ask(host, "{\"execute\":\"guest-shutdown\",\"arguments\":{\"mode\":\"sideways\"}}");
+            assertEquals(refused.toString(), "mode is invalid (valid values are: halt|powerdown|reboot", refused.path("error").path("desc").asText());
+            host.write("{\"execute\":\"guest-shutdown\",\"arguments\":{\"mode\":\"reboot\"},\"id\":1}");
+            // qemu-ga sends nothing for a shutdown that went ahead: the next answer is the ping's
+            JsonNode next = ask(host, "{\"execute\":\"guest-ping\",\"id\":2}");
+            assertEquals(next.toString(), 2, next.path("id").asInt());
+        }
+        List<String> recorded = actions.recorded();
+        assertTrue("the reboot was recorded: " + recorded, recorded.stream().anyMatch(l -> l.contains("shutdown") && l.contains("-r")));
     }
 
     private static boolean pythonVerifies(String password, String hash) throws Exception {

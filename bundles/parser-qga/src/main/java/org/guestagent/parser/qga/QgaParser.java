@@ -46,6 +46,9 @@ public class QgaParser implements Parser {
     public static final String PROTOCOL = "qga";
     /** The command whose answer starts with the 0xFF delimiter. */
     static final String SYNC_DELIMITED = "guest-sync-delimited";
+    /** Commands that, like qemu-ga's, send no answer when they succeed (the guest is going away). */
+    static final java.util.Set<String> NO_SUCCESS_RESPONSE = java.util.Set.of("guest-shutdown", "guest-suspend-disk",
+            "guest-suspend-ram", "guest-suspend-hybrid");
     static final String GENERIC_ERROR = "GenericError";
     static final String COMMAND_NOT_FOUND = "CommandNotFound";
 
@@ -108,6 +111,9 @@ public class QgaParser implements Parser {
             result = e.result();
         }
         if (result.status() == CommandResult.Status.OK) {
+            if (NO_SUCCESS_RESPONSE.contains(name)) {
+                return new byte[0];
+            }
             return answer(result.message(), id, hasId, name.equals(SYNC_DELIMITED));
         }
         String errorClass = result.detail() != null ? result.detail()

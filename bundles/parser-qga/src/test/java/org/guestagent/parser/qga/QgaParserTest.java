@@ -24,6 +24,7 @@ class QgaParserTest {
     private final CommandInvoker invoker = (name, argument, context) -> {
         calls.add(name + " " + argument + " " + context.protocol());
         return switch (name) {
+            case "guest-shutdown" -> CommandResult.ok("{}");
             case "echo", "guest-sync-delimited" -> CommandResult.ok(argument.object().isEmpty() ? "" : "{\"got\":1}");
             case "text" -> CommandResult.ok("1.0.0 beta");
             case "fail" -> throw new CommandException("it broke");
@@ -50,6 +51,11 @@ class QgaParserTest {
     @Test
     void syncDelimitedStartsWithTheDelimiter() {
         assertEquals("\u00ff{\"return\":{}}\n", handle("{\"execute\":\"guest-sync-delimited\"}"));
+    }
+
+    @Test
+    void aSuccessfulShutdownIsNotAnswered() {
+        assertEquals("", handle("{\"execute\":\"guest-shutdown\",\"id\":1}"));
     }
 
     @Test
