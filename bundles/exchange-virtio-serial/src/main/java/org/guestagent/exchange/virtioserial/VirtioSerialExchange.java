@@ -12,7 +12,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -64,7 +63,10 @@ public class VirtioSerialExchange implements Exchange {
     private int idlePollMillis;
     private Thread hostThread;
     private ServerSocketChannel server;
+    /** The port, opened once (a virtio port takes one opener): reads and writes on their own channels of its descriptor. */
+    private java.io.RandomAccessFile portFile;
     private FileChannel port;
+    private FileChannel portOut;
 
     @Activate
     void activate(VirtioSerialExchangeConfig config) throws IOException {
@@ -96,7 +98,7 @@ public class VirtioSerialExchange implements Exchange {
     void deactivate() throws InterruptedException {
         running = false;
         closeQuietly(server);
-        closeQuietly(port);
+        closeQuietly(portFile);
         Connection c = current;
         if (c != null) {
             c.end("agent stopping");
@@ -182,23 +184,30 @@ public class VirtioSerialExchange implements Exchange {
         boolean reportedMissing = false;
         while (running) {
             try {
-                if (port == null || !port.isOpen()) {
-                    port = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                if (port == null || !port.isOpen() || !portOut.isOpen()) {
+                    closeQuietly(portFile);
+                    if (!Files.exists(path)) {
+                        throw new NoSuchFileException(path.toString());
+                    }
+                    // one channel would serialise a blocked read and a write on its position lock
+                    portFile = new java.io.RandomAccessFile(path.toFile(), "rw");
+                    port = new java.io.FileInputStream(portFile.getFD()).getChannel();
+                    portOut = new java.io.FileOutputStream(portFile.getFD()).getChannel();
                     reportedMissing = false;
                 }
                 buffer.clear();
                 int n = port.read(buffer);
                 if (n <= 0) {
                     Connection c = current;
-                    if (c != null && c.channel == port) {
+                    if (c != null && c.channel == portOut) {
                         c.end("host disconnected");
                     }
                     Thread.sleep(idlePollMillis);
                     continue;
                 }
                 Connection c = current;
-                if (c == null || c.ended() || c.channel != port) {
-                    c = start(port, false);
+                if (c == null || c.ended() || c.channel != portOut) {
+                    c = start(portOut, false);
                 }
                 c.splitter.feed(buffer.array(), 0, n);
             } catch (NoSuchFileException e) {
@@ -212,7 +221,7 @@ public class VirtioSerialExchange implements Exchange {
             } catch (IOException e) {
                 if (running) {
                     LOG.log(Level.DEBUG, "QGA port " + path + ": " + e);
-                    closeQuietly(port);
+                    closeQuietly(portFile);
                     port = null;
                     sleepQuietly();
                 }

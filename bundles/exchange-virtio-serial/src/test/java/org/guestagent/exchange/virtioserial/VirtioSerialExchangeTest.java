@@ -27,11 +27,14 @@ class VirtioSerialExchangeTest {
     private final VirtioSerialExchange exchange = new VirtioSerialExchange();
 
     private void start(int outputLimit) throws IOException {
-        Path socket = dir.resolve("qga.sock");
+        start("unix-listen", dir.resolve("qga.sock"), outputLimit);
+    }
+
+    private void start(String mode, Path path, int outputLimit) throws IOException {
         exchange.activate(new VirtioSerialExchangeConfig() {
             public Class<? extends Annotation> annotationType() { return VirtioSerialExchangeConfig.class; }
-            public String mode() { return "unix-listen"; }
-            public String path() { return socket.toString(); }
+            public String mode() { return mode; }
+            public String path() { return path.toString(); }
             public int output_buffer_bytes() { return outputLimit; }
             public int request_max_bytes() { return 1 << 20; }
             public int idle_poll_millis() { return 100; }
@@ -139,6 +142,89 @@ class VirtioSerialExchangeTest {
                 assertTrue(second.read(in) > 0);
             }
             assertEquals("{\"return\": 1}\n", new String(in.array(), 0, in.position(), StandardCharsets.UTF_8));
+        }
+    }
+
+    /** CPU seconds the exchange's own threads (named qga-...) have used so far. */
+    private static double exchangeCpuSeconds() {
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        double total = 0;
+        for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info != null && info.getThreadName().startsWith("qga-")) {
+                total += Math.max(0, threads.getThreadCpuTime(info.getThreadId())) / 1e9;
+            }
+        }
+        return total;
+    }
+
+    @Test
+    void aStalledHostCostsNoCpu() throws Exception {
+        start(256 * 1024);
+        try (SocketChannel host = connect()) {
+            StringBuilder many = new StringBuilder();
+            for (int i = 0; i < 20000; i++) {
+                many.append("{\"execute\":\"guest-ping\"}");
+            }
+            byte[] requests = many.toString().getBytes(StandardCharsets.UTF_8);
+            Thread writer = new Thread(() -> {
+                try {
+                    host.write(ByteBuffer.wrap(requests)); // the host writes and never reads
+                } catch (IOException e) {
+                    // dropped
+                }
+            });
+            writer.setDaemon(true);
+            writer.start();
+            // play the dispatcher: answer what arrives until nothing more does
+            byte[] answer = new byte[200];
+            int answered = 0;
+            RawRequest r;
+            while ((r = exchange.receive()) != null) {
+                exchange.reply(r, answer);
+                answered++;
+            }
+            assertTrue(answered > 0, "requests arrived");
+            double before = exchangeCpuSeconds();
+            long wallBefore = System.nanoTime();
+            Thread.sleep(2000);
+            double used = exchangeCpuSeconds() - before;
+            double wall = (System.nanoTime() - wallBefore) / 1e9;
+            assertTrue(used < wall * 0.2, "the exchange's threads used " + used + " s of CPU in " + wall + " s with a stalled host");
+        }
+    }
+
+    @Test
+    void aVirtioPortWithoutHostIsWaitedOnQuietly() throws Exception {
+        // an empty regular file stands in for a port with no host: every read sees end of file
+        Path port = java.nio.file.Files.createFile(dir.resolve("port"));
+        start("virtio-serial", port, 1 << 20);
+        Thread.sleep(500);
+        double before = exchangeCpuSeconds();
+        long wallBefore = System.nanoTime();
+        Thread.sleep(2000);
+        double used = exchangeCpuSeconds() - before;
+        double wall = (System.nanoTime() - wallBefore) / 1e9;
+        assertTrue(used < wall * 0.2, "the port thread used " + used + " s of CPU in " + wall + " s with no host");
+    }
+
+    @Test
+    void aVirtioPortCarriesRequestsAndAnswers() throws Exception {
+        // a FIFO stands in for a port with a host: the agent's answer comes back through it, so it
+        // arrives again as the next "request"
+        Path port = dir.resolve("fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", port.toString()).start().waitFor());
+        start("virtio-serial", port, 1 << 20);
+        Thread.sleep(300); // let the exchange open the FIFO first, so opening it to write does not block
+        try (java.io.FileOutputStream host = new java.io.FileOutputStream(port.toFile())) {
+            host.write("{\"execute\":\"guest-ping\",\"id\":1}".getBytes(StandardCharsets.UTF_8));
+            host.flush();
+            RawRequest r = next();
+            assertNotNull(r, "the request arrived");
+            assertEquals("{\"execute\":\"guest-ping\",\"id\":1}", text(r));
+            exchange.reply(r, "{\"return\":{},\"id\":1}\n".getBytes(StandardCharsets.UTF_8));
+            RawRequest echoed = next();
+            assertNotNull(echoed, "the answer went out on the port");
+            assertEquals("{\"return\":{},\"id\":1}", text(echoed));
         }
     }
 
