@@ -249,6 +249,53 @@ public class QgaConformanceTest {
                 Files.readAllBytes(Path.of(ours + ".new")));
     }
 
+    /** qemu-ga 7.2 --block-rpcs and the parser's block.rpcs: the same answers, the same enabled flags. */
+    @Test
+    public void blockedCommandsAnswerAsQemuGa() throws Exception {
+        String blocked = "guest-ping,guest-get-time";
+        Path state = Files.createDirectories(scratch.resolve("qemu-ga-blocking-state"));
+        Path qemuSocket = scratch.resolve("qemu-ga-blocking.sock");
+        Process blocking = new ProcessBuilder(QEMU_GA, "-m", "unix-listen", "-p", qemuSocket.toString(), "-t", state.toString(),
+                "--block-rpcs=" + blocked).redirectErrorStream(true).redirectOutput(scratch.resolve("qemu-ga-blocking.log").toFile()).start();
+        org.osgi.service.cm.Configuration parserConfig = configAdmin.getConfiguration("org.guestagent.parser.qga", "?");
+        try {
+            Await.until("qemu-ga listens on " + qemuSocket, Duration.ofSeconds(30), () -> Files.exists(qemuSocket));
+            Hashtable<String, Object> props = new Hashtable<>();
+            props.put("block.rpcs", blocked);
+            parserConfig.update(props);
+            List<Step> steps = List.of(step("{\"execute\":\"guest-ping\",\"id\":1}"),
+                    step("{\"execute\":\"guest-get-time\",\"arguments\":{\"x\":1}}"),
+                    step("{\"execute\":\"guest-sync\",\"arguments\":{\"id\":3}}"));
+            // ConfigAdmin delivers the update to the parser a moment later: ask until it applies
+            Await.until("the agent disables guest-ping", Duration.ofSeconds(30),
+                    () -> talk(ourSocket, steps.subList(0, 1)).get(0).contains("has been disabled"));
+            List<String> qemu = talk(qemuSocket, steps);
+            List<String> agent = talk(ourSocket, steps);
+            for (int i = 0; i < qemu.size(); i++) {
+                assertEquals(normalise(qemu.get(i)), normalise(agent.get(i)));
+            }
+            Map<String, Boolean> qemuEnabled = enabled(talk(qemuSocket, List.of(step("{\"execute\":\"guest-info\"}"))).get(0));
+            Map<String, Boolean> ourEnabled = enabled(talk(ourSocket, List.of(step("{\"execute\":\"guest-info\"}"))).get(0));
+            assertEquals(Boolean.FALSE, ourEnabled.get("guest-ping"));
+            for (Map.Entry<String, Boolean> e : ourEnabled.entrySet()) {
+                assertEquals("enabled of " + e.getKey(), qemuEnabled.get(e.getKey()), e.getValue());
+            }
+        } finally {
+            parserConfig.delete();
+            blocking.destroyForcibly().waitFor();
+            Await.until("the agent enables guest-ping again", Duration.ofSeconds(30),
+                    () -> talk(ourSocket, List.of(step("{\"execute\":\"guest-ping\"}"))).get(0).contains("return"));
+        }
+    }
+
+    private static Map<String, Boolean> enabled(String line) throws IOException {
+        Map<String, Boolean> enabled = new java.util.TreeMap<>();
+        for (JsonNode c : JSON.readTree(line.substring(line.indexOf(" => ") + 4)).path("return").path("supported_commands")) {
+            enabled.put(c.get("name").asText(), c.get("enabled").asBoolean());
+        }
+        return enabled;
+    }
+
     /** Each step's request and its answers, one connection for all, as "request => answer". */
     private static List<String> talk(Path socket, List<Step> steps) throws Exception {
         List<String> answers = new ArrayList<>();

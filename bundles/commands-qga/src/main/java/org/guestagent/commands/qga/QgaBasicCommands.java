@@ -21,6 +21,7 @@ import java.util.Set;
 
 import org.guestagent.api.command.Command;
 import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandContext;
 import org.guestagent.api.command.CommandException;
 import org.guestagent.api.command.CommandSet;
 import org.guestagent.api.command.ServesCommands;
@@ -74,14 +75,23 @@ public class QgaBasicCommands implements CommandSet {
         return "{}";
     }
 
-    /** The commands the QGA pair offers now, vendor ones hot-installed included. */
+    /** The session key under which the QGA parser keeps its test of disabled names (QgaParser.DISABLED_SESSION_KEY). */
+    static final String DISABLED_SESSION_KEY = "qga.disabled";
+
+    /**
+     * The commands the QGA pair offers now, vendor ones hot-installed included; those the parser's
+     * configuration disables are listed with {@code "enabled": false}, as qemu-ga lists blocked ones.
+     */
     @Command("guest-info")
-    public String info(CommandArgument argument) {
+    @SuppressWarnings("unchecked")
+    public String info(CommandArgument argument, CommandContext context) {
         QgaArguments.check(argument);
+        java.util.function.Predicate<String> disabled = context.session() == null ? null
+                : context.session().get(DISABLED_SESSION_KEY, java.util.function.Predicate.class);
         List<Object> supported = new ArrayList<>();
         for (CommandRegistry.CommandInfo command : registry.commands(PROTOCOL)) {
             Map<String, Object> entry = new LinkedHashMap<>();
-            entry.put("enabled", true);
+            entry.put("enabled", disabled == null || !disabled.test(command.name()));
             entry.put("name", command.name());
             entry.put("success-response", !NO_SUCCESS_RESPONSE.contains(command.name()));
             supported.add(entry);

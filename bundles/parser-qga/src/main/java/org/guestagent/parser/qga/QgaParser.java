@@ -27,7 +27,13 @@ import org.guestagent.api.transport.Exchange;
 import org.guestagent.api.transport.NoSuchCommandException;
 import org.guestagent.api.transport.Parser;
 import org.guestagent.api.transport.RawRequest;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
  * The QEMU guest agent protocol (docs/PROTOCOL.md section 4): a request
@@ -41,9 +47,65 @@ import org.osgi.service.component.annotations.Component;
  * {@link CommandResult.Status#NOT_FOUND} ({@code CommandNotFound}); a detail set by an adapter is
  * used as the class. The arguments reach the command as an object (empty when absent).
  */
-@Component(property = Exchange.PROTOCOL + "=" + QgaParser.PROTOCOL)
+@Component(configurationPid = QgaParser.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
+        property = Exchange.PROTOCOL + "=" + QgaParser.PROTOCOL)
+@Designate(ocd = QgaParser.Config.class)
 public class QgaParser implements Parser {
     public static final String PROTOCOL = "qga";
+    static final String PID = "org.guestagent.parser.qga";
+    /**
+     * Session key under which the parser keeps a {@code java.util.function.Predicate<String>} telling
+     * which command names the configuration disables, so guest-info (in commands-qga) can show them
+     * as {@code "enabled": false}.
+     */
+    public static final String DISABLED_SESSION_KEY = "qga.disabled";
+
+    @ObjectClassDefinition(name = "QGA parser", description = "The QEMU guest agent protocol: which commands a host may run")
+    @interface Config {
+        @AttributeDefinition(description = "Commands a host may not run (qemu-ga's --block-rpcs); they answer "
+                + "CommandNotFound 'Command NAME has been disabled'", required = false)
+        String[] block_rpcs() default {};
+
+        @AttributeDefinition(description = "When not empty, the only commands a host may run (qemu-ga 8's --allow-rpcs)", required = false)
+        String[] allow_rpcs() default {};
+    }
+
+    /** What the configuration disables: blocked names, and (when allowed is not empty) every name outside it. */
+    private record Rules(java.util.Set<String> blocked, java.util.Set<String> allowed)
+            implements java.util.function.Predicate<String> {
+        boolean disabled(String name) {
+            return blocked.contains(name) || (!allowed.isEmpty() && !allowed.contains(name));
+        }
+
+        @Override
+        public boolean test(String name) {
+            return disabled(name);
+        }
+    }
+
+    private volatile Rules rules = new Rules(java.util.Set.of(), java.util.Set.of());
+
+    public QgaParser() {
+    }
+
+    @Activate
+    @Modified
+    void configure(Config config) {
+        rules = new Rules(names(config.block_rpcs()), names(config.allow_rpcs()));
+    }
+
+    /** A list property may come as one comma-separated string (a .cfg file) or as an array. */
+    private static java.util.Set<String> names(String[] values) {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        for (String value : values == null ? new String[0] : values) {
+            for (String name : value.split(",")) {
+                if (!name.isBlank()) {
+                    names.add(name.strip());
+                }
+            }
+        }
+        return java.util.Collections.unmodifiableSet(names);
+    }
     /** The command whose answer starts with the 0xFF delimiter. */
     static final String SYNC_DELIMITED = "guest-sync-delimited";
     /** Commands that, like qemu-ga's, send no answer when they succeed (the guest is going away). */
@@ -99,6 +161,13 @@ public class QgaParser implements Parser {
             if (!member.equals("execute") && !member.equals("arguments") && !member.equals("id")) {
                 return error(GENERIC_ERROR, "QMP input member '" + member + "' is unexpected", id, hasId);
             }
+        }
+        Rules now = rules;
+        if (session != null) {
+            session.put(DISABLED_SESSION_KEY, now);
+        }
+        if (now.disabled(name)) {
+            return error(COMMAND_NOT_FOUND, "Command " + name + " has been disabled", id, hasId);
         }
         Object arguments = input.containsKey("arguments") ? input.get("arguments") : new LinkedHashMap<>();
         CommandResult result;

@@ -54,6 +54,27 @@ class QgaParserTest {
     }
 
     @Test
+    void blockedAndNotAllowedCommandsAreDisabled() {
+        parser.configure(config(new String[] {"echo,text"}, new String[0]));
+        assertEquals("{\"id\":1,\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"Command echo has been disabled\"}}\n"
+                .replace("{\"id\":1,", "{").replace("disabled\"}}", "disabled\"},\"id\":1}"),
+                handle("{\"execute\":\"echo\",\"id\":1}"));
+        assertEquals(List.of(), calls, "a disabled command does not run");
+        parser.configure(config(new String[0], new String[] {"echo"}));
+        assertEquals("{\"return\":{}}\n", handle("{\"execute\":\"echo\"}"));
+        assertEquals("{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"Command fail has been disabled\"}}\n",
+                handle("{\"execute\":\"fail\"}"));
+    }
+
+    private static QgaParser.Config config(String[] block, String[] allow) {
+        return new QgaParser.Config() {
+            public Class<? extends java.lang.annotation.Annotation> annotationType() { return QgaParser.Config.class; }
+            public String[] block_rpcs() { return block; }
+            public String[] allow_rpcs() { return allow; }
+        };
+    }
+
+    @Test
     void aSuccessfulShutdownIsNotAnswered() {
         assertEquals("", handle("{\"execute\":\"guest-shutdown\",\"id\":1}"));
     }
