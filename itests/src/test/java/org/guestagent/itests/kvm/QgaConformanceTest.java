@@ -101,6 +101,7 @@ public class QgaConformanceTest {
         Path root = Path.of(context());
         copyIfExists(Path.of("/etc/os-release"), root);
         copyIfExists(Path.of("/run/utmp"), root);
+        copyIfExists(Path.of("/etc/passwd"), root);
         Path shadow = Files.createDirectories(root.resolve("etc")).resolve("shadow");
         Files.writeString(shadow, "root:*:19000:0:99999:7:::\n");
     }
@@ -180,6 +181,14 @@ public class QgaConformanceTest {
                 "{\"execute\":\"guest-set-user-password\",\"arguments\":{\"username\":\"root\",\"password\":\"!!!\",\"crypted\":false}}",
                 "{\"execute\":\"guest-set-user-password\",\"arguments\":{\"username\":\"root\",\"password\":\"eA==\"}}",
                 "{\"execute\":\"guest-set-user-password\",\"arguments\":{\"username\":\"root\",\"password\":\"eA==\",\"crypted\":1}}",
+                "{\"execute\":\"guest-ssh-get-authorized-keys\",\"arguments\":{\"username\":\"no-such-user-qga\"}}",
+                "{\"execute\":\"guest-ssh-get-authorized-keys\",\"arguments\":{\"username\":\"nobody\"}}",
+                "{\"execute\":\"guest-ssh-get-authorized-keys\"}",
+                "{\"execute\":\"guest-ssh-add-authorized-keys\",\"arguments\":{\"username\":\"no-such-user-qga\",\"keys\":[\"ssh-ed25519 AAAA x\"]}}",
+                "{\"execute\":\"guest-ssh-add-authorized-keys\",\"arguments\":{\"username\":\"no-such-user-qga\",\"keys\":\"x\"}}",
+                "{\"execute\":\"guest-ssh-add-authorized-keys\",\"arguments\":{\"username\":\"no-such-user-qga\",\"keys\":[1]}}",
+                "{\"execute\":\"guest-ssh-add-authorized-keys\",\"arguments\":{\"username\":\"no-such-user-qga\",\"keys\":[\"k\"],\"reset\":\"x\"}}",
+                "{\"execute\":\"guest-ssh-remove-authorized-keys\",\"arguments\":{\"username\":\"no-such-user-qga\",\"keys\":[\"k\"]}}",
                 "{\"execute\":\"guest-file-open\"}",
                 "{\"execute\":\"guest-file-open\",\"arguments\":{\"path\":5}}",
                 "{\"execute\":\"guest-file-open\",\"arguments\":{\"path\":\"" + file + ".missing/x\"}}",

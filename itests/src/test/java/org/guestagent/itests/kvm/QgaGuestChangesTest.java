@@ -171,6 +171,31 @@ public class QgaGuestChangesTest {
         assertTrue("the reboot was recorded: " + recorded, recorded.stream().anyMatch(l -> l.contains("shutdown") && l.contains("-r")));
     }
 
+    @Test
+    public void sshKeysAreAddedListedAndRemovedInTheUsersHome() throws Exception {
+        Path passwd = files.resolve("/etc/passwd");
+        Files.writeString(passwd, "root:x:0:0:root:/root:/bin/sh\nbob:x:1234:1235:Bob:/home/bob:/bin/sh\n");
+        Files.createDirectories(files.resolve("/home/bob"));
+        String first = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFirst bob@one";
+        String second = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQSecond bob@two";
+        try (QgaHost host = new QgaHost(socket)) {
+            assertEquals("{}", ask(host, "{\"execute\":\"guest-ssh-add-authorized-keys\",\"arguments\":{\"username\":\"bob\",\"keys\":[\""
+                    + first + "\",\"" + second + "\",\"" + first + "\"]}}").path("return").toString());
+            assertEquals("{\"keys\":[\"" + first + "\",\"" + second + "\"]}",
+                    ask(host, "{\"execute\":\"guest-ssh-get-authorized-keys\",\"arguments\":{\"username\":\"bob\"}}").path("return").toString());
+            assertEquals("{}", ask(host, "{\"execute\":\"guest-ssh-remove-authorized-keys\",\"arguments\":{\"username\":\"bob\",\"keys\":[\""
+                    + first + "\"]}}").path("return").toString());
+            JsonNode bad = ask(host, "{\"execute\":\"guest-ssh-add-authorized-keys\",\"arguments\":{\"username\":\"bob\",\"keys\":[\"#x\"]}}");
+            assertEquals(bad.toString(), "invalid OpenSSH public key: '#x'", bad.path("error").path("desc").asText());
+        }
+        Path keys = files.resolve("/home/bob/.ssh/authorized_keys");
+        assertEquals(second + "\n", Files.readString(keys));
+        assertEquals(0600, (Integer) Files.getAttribute(keys, "unix:mode") & 0777);
+        assertEquals(0700, (Integer) Files.getAttribute(keys.getParent(), "unix:mode") & 0777);
+        assertEquals(1234, Files.getAttribute(keys, "unix:uid"));
+        assertEquals(1235, Files.getAttribute(keys.getParent(), "unix:gid"));
+    }
+
     private static boolean pythonVerifies(String password, String hash) throws Exception {
         return new String(run(List.of("/usr/bin/python3", "-W", "ignore", "-c",
                 "import crypt, sys; print(crypt.crypt(sys.argv[1], sys.argv[2]) == sys.argv[2])", password, hash)),
