@@ -56,6 +56,11 @@ public final class HostClient {
             "  --timeout S     seconds to wait for the answer (default 30; resetnetwork 60)",
             "  --kdf K         password key derivation of the host's OpenSSL: sha256 (1.1.0 and later,",
             "                  what a current nova sends; the default) or md5 (1.0.2 and older)",
+            "  --qga SOCKET    talk the QEMU guest agent protocol on a unix socket instead (the agent's",
+            "                  unix-listen mode, qemu-ga's, or a VM's channel); commands then are:",
+            "                    EXECUTE [ARGUMENTS-JSON]   any command, e.g. guest-ping, or",
+            "                                guest-sync '{\"id\": 5}'; prints the return value as JSON",
+            "                    set-password USER PASS     guest-set-user-password (plain)",
             "exit status: 0 success, 1 error answer, 2 timeout, 3 XenStore unreachable,",
             "             4 no agent in that domain, 64 usage error");
 
@@ -80,6 +85,7 @@ public final class HostClient {
     /** Runs one command line and returns the exit status. */
     int run(String[] args) {
         Path socket = XenStoreTransport.defaultSocketPath(env);
+        Path qga = null;
         int domid = 1;
         Duration timeout = null;
         List<String> rest = new ArrayList<>();
@@ -90,6 +96,7 @@ public final class HostClient {
                     case "--domid" -> domid = number(args[i], value(args, ++i));
                     case "--timeout" -> timeout = Duration.ofSeconds(number(args[i], value(args, ++i)));
                     case "--kdf" -> kdf = KeyExchange.Kdf.of(value(args, ++i));
+                    case "--qga" -> qga = Path.of(value(args, ++i));
                     case "-h", "--help" -> {
                         out.println(USAGE);
                         return 0;
@@ -109,6 +116,9 @@ public final class HostClient {
         }
         if (rest.isEmpty()) {
             return usage("no command given");
+        }
+        if (qga != null) {
+            return qga(qga, rest, timeout != null ? timeout : Duration.ofSeconds(30));
         }
         try (XenStoreClient xenstore = XenStoreClient.open(XenStoreTransport.unixSocket(socket))) {
             AgentCaller caller = new AgentCaller(xenstore, domid);
@@ -269,6 +279,52 @@ public final class HostClient {
     private int print(AgentCaller.Answer answer) {
         out.println(answer.returncode() + " " + answer.message());
         return answer.succeeded() ? 0 : EXIT_ERROR_ANSWER;
+    }
+
+    /** One QGA command: prints the return value as JSON, or the error's class and text. */
+    private int qga(Path socket, List<String> args, Duration timeout) {
+        String execute = args.get(0);
+        JsonNode arguments;
+        try {
+            if (execute.equals("set-password")) {
+                if (args.size() != 3) {
+                    return usage("set-password takes USER PASS");
+                }
+                ObjectNode object = nodes.objectNode();
+                object.put("username", args.get(1));
+                object.put("password", java.util.Base64.getEncoder().encodeToString(args.get(2).getBytes(StandardCharsets.UTF_8)));
+                object.put("crypted", false);
+                execute = "guest-set-user-password";
+                arguments = object;
+            } else if (args.size() == 1) {
+                arguments = null;
+            } else if (args.size() == 2) {
+                arguments = json.readTree(args.get(1));
+                if (arguments == null || !arguments.isObject()) {
+                    return usage("ARGUMENTS-JSON must be a JSON object: " + args.get(1));
+                }
+            } else {
+                return usage("expected: EXECUTE [ARGUMENTS-JSON]");
+            }
+        } catch (IOException e) {
+            return usage("ARGUMENTS-JSON is not JSON: " + args.get(1));
+        }
+        try (QgaCaller caller = new QgaCaller(socket)) {
+            JsonNode answer = caller.call(execute, arguments, timeout);
+            if (answer.has("return")) {
+                out.println(json.writeValueAsString(answer.get("return")));
+                return 0;
+            }
+            JsonNode error = answer.path("error");
+            out.println(error.path("class").asText() + " " + error.path("desc").asText());
+            return EXIT_ERROR_ANSWER;
+        } catch (QgaCaller.TimeoutException e) {
+            err.println("guest-agent-client: " + e.getMessage());
+            return EXIT_TIMEOUT;
+        } catch (IOException e) {
+            err.println("guest-agent-client: " + socket + ": " + e.getMessage());
+            return EXIT_UNREACHABLE;
+        }
     }
 
     /** One line: what is wrong, and where the usage is. */

@@ -1,0 +1,354 @@
+package org.guestagent.parser.qga;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+
+import org.guestagent.api.command.CommandArgument;
+import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.command.CommandException;
+import org.guestagent.api.command.CommandResult;
+import org.guestagent.api.command.Session;
+import org.guestagent.api.transport.CommandInvoker;
+import org.guestagent.api.transport.Exchange;
+import org.guestagent.api.transport.NoSuchCommandException;
+import org.guestagent.api.transport.Parser;
+import org.guestagent.api.transport.RawRequest;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * The QEMU guest agent protocol (docs/PROTOCOL.md section 4): a request
+ * {@code {"execute": NAME, "arguments": {...}, "id": ANY}}, an answer {@code {"return": VALUE}} or
+ * {@code {"error": {"class": CLASS, "desc": TEXT}}} on one line, with the request's {@code id}
+ * echoed. Texts and classes are those qemu-ga 7.2 gives.
+ * <p>
+ * A command's answer is neutral: an OK message is the JSON text of the return value (the QGA
+ * command sets write it so); a message that is not JSON is returned as a JSON string. Every other
+ * status is a {@code GenericError} with the message as its description, except
+ * {@link CommandResult.Status#NOT_FOUND} ({@code CommandNotFound}); a detail set by an adapter is
+ * used as the class. The arguments reach the command as an object (empty when absent).
+ */
+@Component(configurationPid = QgaParser.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
+        property = Exchange.PROTOCOL + "=" + QgaParser.PROTOCOL)
+@Designate(ocd = QgaParser.Config.class)
+public class QgaParser implements Parser {
+    public static final String PROTOCOL = "qga";
+    static final String PID = "org.guestagent.parser.qga";
+    /**
+     * Session key under which the parser keeps a {@code java.util.function.Predicate<String>} telling
+     * which command names the configuration disables, so guest-info (in commands-qga) can show them
+     * as {@code "enabled": false}.
+     */
+    public static final String DISABLED_SESSION_KEY = "qga.disabled";
+
+    @ObjectClassDefinition(name = "QGA parser", description = "The QEMU guest agent protocol: which commands a host may run")
+    @interface Config {
+        @AttributeDefinition(description = "Commands a host may not run (qemu-ga's --block-rpcs); they answer "
+                + "CommandNotFound 'Command NAME has been disabled'", required = false)
+        String[] block_rpcs() default {};
+
+        @AttributeDefinition(description = "When not empty, the only commands a host may run (qemu-ga 8's --allow-rpcs)", required = false)
+        String[] allow_rpcs() default {};
+    }
+
+    /** What the configuration disables: blocked names, and (when allowed is not empty) every name outside it. */
+    private record Rules(java.util.Set<String> blocked, java.util.Set<String> allowed)
+            implements java.util.function.Predicate<String> {
+        boolean disabled(String name) {
+            return blocked.contains(name) || (!allowed.isEmpty() && !allowed.contains(name));
+        }
+
+        @Override
+        public boolean test(String name) {
+            return disabled(name);
+        }
+    }
+
+    private volatile Rules rules = new Rules(java.util.Set.of(), java.util.Set.of());
+
+    public QgaParser() {
+    }
+
+    @Activate
+    @Modified
+    void configure(Config config) {
+        rules = new Rules(names(config.block_rpcs()), names(config.allow_rpcs()));
+    }
+
+    /** A list property may come as one comma-separated string (a .cfg file) or as an array. */
+    private static java.util.Set<String> names(String[] values) {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        for (String value : values == null ? new String[0] : values) {
+            for (String name : value.split(",")) {
+                if (!name.isBlank()) {
+                    names.add(name.strip());
+                }
+            }
+        }
+        return java.util.Collections.unmodifiableSet(names);
+    }
+    /** The command whose answer starts with the 0xFF delimiter. */
+    static final String SYNC_DELIMITED = "guest-sync-delimited";
+    /** Commands that, like qemu-ga's, send no answer when they succeed (the guest is going away). */
+    static final java.util.Set<String> NO_SUCCESS_RESPONSE = java.util.Set.of("guest-shutdown", "guest-suspend-disk",
+            "guest-suspend-ram", "guest-suspend-hybrid");
+    static final String GENERIC_ERROR = "GenericError";
+    static final String COMMAND_NOT_FOUND = "CommandNotFound";
+
+    private static final System.Logger LOG = System.getLogger(QgaParser.class.getName());
+    private static final JsonFactory JSON = new JsonFactory();
+    private static final byte DELIMITER = (byte) 0xFF;
+
+    /** The request's JSON is broken; the message is qemu-ga's text after "JSON parse error, ". */
+    static final class Malformed extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Malformed(String what) {
+            super(what, null, false, false);
+        }
+    }
+
+    @Override
+    public byte[] handle(RawRequest request, CommandInvoker invoker, Session session) {
+        byte[] body = request.body();
+        if (body.length == 1 && body[0] == DELIMITER) {
+            // qemu-ga's lexer sees the host's reset byte as a stray character and says so
+            return error(GENERIC_ERROR, "JSON parse error, stray '\uFFFD'", null, false);
+        }
+        Object root;
+        try {
+            root = readDocument(body);
+        } catch (Malformed e) {
+            LOG.log(Level.DEBUG, "request {0}: not JSON ({1} bytes)", request.id(), body.length);
+            return error(GENERIC_ERROR, "JSON parse error, " + e.getMessage(), null, false);
+        }
+        if (!(root instanceof Map<?, ?> map)) {
+            return error(GENERIC_ERROR, "QMP input must be a JSON object", null, false);
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> input = (Map<String, Object>) map;
+        boolean hasId = input.containsKey("id");
+        Object id = input.get("id");
+        if (!input.containsKey("execute")) {
+            return error(GENERIC_ERROR, "QMP input lacks member 'execute'", id, hasId);
+        }
+        if (!(input.get("execute") instanceof String name)) {
+            return error(GENERIC_ERROR, "QMP input member 'execute' must be a string", id, hasId);
+        }
+        if (input.containsKey("arguments") && !(input.get("arguments") instanceof Map)) {
+            return error(GENERIC_ERROR, "QMP input member 'arguments' must be an object", id, hasId);
+        }
+        for (String member : input.keySet()) {
+            if (!member.equals("execute") && !member.equals("arguments") && !member.equals("id")) {
+                return error(GENERIC_ERROR, "QMP input member '" + member + "' is unexpected", id, hasId);
+            }
+        }
+        Rules now = rules;
+        if (session != null) {
+            session.put(DISABLED_SESSION_KEY, now);
+        }
+        if (now.disabled(name)) {
+            return error(COMMAND_NOT_FOUND, "Command " + name + " has been disabled", id, hasId);
+        }
+        Object arguments = input.containsKey("arguments") ? input.get("arguments") : new LinkedHashMap<>();
+        CommandResult result;
+        try {
+            result = invoker.invoke(name, CommandArgument.of(arguments),
+                    CommandContext.of(request.id(), session, PROTOCOL));
+        } catch (NoSuchCommandException e) {
+            result = CommandResult.notFound("The command " + name + " has not been found");
+        } catch (CommandException e) {
+            result = e.result();
+        }
+        if (result.status() == CommandResult.Status.OK) {
+            if (NO_SUCCESS_RESPONSE.contains(name)) {
+                return new byte[0];
+            }
+            return answer(result.message(), id, hasId, name.equals(SYNC_DELIMITED));
+        }
+        String errorClass = result.detail() != null ? result.detail()
+                : result.status() == CommandResult.Status.NOT_FOUND ? COMMAND_NOT_FOUND : GENERIC_ERROR;
+        return error(errorClass, result.message(), id, hasId);
+    }
+
+    /** {"return": VALUE} with the id, the value being the message's JSON (or the message as a string). */
+    static byte[] answer(String message, Object id, boolean hasId, boolean delimited) {
+        Object value;
+        try {
+            value = message.isEmpty() ? new LinkedHashMap<>() : readDocument(message.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (Malformed e) {
+            value = message;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(64 + message.length());
+        if (delimited) {
+            out.write(DELIMITER);
+        }
+        try (JsonGenerator json = JSON.createGenerator(out)) {
+            json.writeStartObject();
+            json.writeFieldName("return");
+            writeValue(json, value);
+            if (hasId) {
+                json.writeFieldName("id");
+                writeValue(json, id);
+            }
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot encode an answer", e);
+        }
+        out.write('\n');
+        return out.toByteArray();
+    }
+
+    static byte[] error(String errorClass, String desc, Object id, boolean hasId) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(96 + desc.length());
+        try (JsonGenerator json = JSON.createGenerator(out)) {
+            json.writeStartObject();
+            json.writeObjectFieldStart("error");
+            json.writeStringField("class", errorClass);
+            json.writeStringField("desc", desc);
+            json.writeEndObject();
+            if (hasId) {
+                json.writeFieldName("id");
+                writeValue(json, id);
+            }
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot encode an answer", e);
+        }
+        out.write('\n');
+        return out.toByteArray();
+    }
+
+    @SuppressWarnings("unchecked")
+    static void writeValue(JsonGenerator json, Object value) throws IOException {
+        if (value == null) {
+            json.writeNull();
+        } else if (value instanceof String s) {
+            json.writeString(s);
+        } else if (value instanceof Boolean b) {
+            json.writeBoolean(b);
+        } else if (value instanceof BigInteger i) {
+            json.writeNumber(i);
+        } else if (value instanceof BigDecimal d) {
+            json.writeNumber(d);
+        } else if (value instanceof Number n) {
+            json.writeNumber(n.toString());
+        } else if (value instanceof Map<?, ?> m) {
+            json.writeStartObject();
+            for (Map.Entry<String, Object> e : ((Map<String, Object>) m).entrySet()) {
+                json.writeFieldName(e.getKey());
+                writeValue(json, e.getValue());
+            }
+            json.writeEndObject();
+        } else if (value instanceof List<?> l) {
+            json.writeStartArray();
+            for (Object o : l) {
+                writeValue(json, o);
+            }
+            json.writeEndArray();
+        } else {
+            json.writeString(value.toString());
+        }
+    }
+
+    /**
+     * One JSON value and nothing after it, as the plain values a CommandArgument holds. Errors carry
+     * qemu-ga's wording where it is known: an unknown word is an "invalid keyword", anything else
+     * missing is "expecting value".
+     */
+    static Object readDocument(byte[] text) throws Malformed {
+        try (JsonParser in = JSON.createParser(text)) {
+            JsonToken first = in.nextToken();
+            if (first == null) {
+                throw new Malformed("expecting value");
+            }
+            Object value = readValue(in, first);
+            if (in.nextToken() != null) {
+                throw new Malformed("expecting value");
+            }
+            return value;
+        } catch (JsonParseException e) {
+            throw new Malformed(describe(e));
+        } catch (IOException e) {
+            throw new Malformed("expecting value");
+        }
+    }
+
+    private static String describe(JsonParseException e) {
+        String message = String.valueOf(e.getOriginalMessage());
+        // Jackson: "Unrecognized token 'tru': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
+        int start = message.indexOf("Unrecognized token '");
+        if (start >= 0) {
+            int from = start + "Unrecognized token '".length();
+            int to = message.indexOf('\'', from);
+            if (to > from) {
+                return "invalid keyword '" + message.substring(from, to) + "'";
+            }
+        }
+        return "expecting value";
+    }
+
+    private static Object readValue(JsonParser in, JsonToken token) throws IOException, Malformed {
+        switch (token) {
+            case START_OBJECT -> {
+                Map<String, Object> map = new LinkedHashMap<>();
+                for (JsonToken t = in.nextToken(); t != JsonToken.END_OBJECT; t = in.nextToken()) {
+                    if (t == null) {
+                        throw new Malformed("expecting value");
+                    }
+                    String key = in.currentName();
+                    map.put(key, readValue(in, in.nextToken()));
+                }
+                return map;
+            }
+            case START_ARRAY -> {
+                List<Object> list = new ArrayList<>();
+                for (JsonToken t = in.nextToken(); t != JsonToken.END_ARRAY; t = in.nextToken()) {
+                    if (t == null) {
+                        throw new Malformed("expecting value");
+                    }
+                    list.add(readValue(in, t));
+                }
+                return list;
+            }
+            case VALUE_STRING -> {
+                return in.getText();
+            }
+            case VALUE_TRUE -> {
+                return Boolean.TRUE;
+            }
+            case VALUE_FALSE -> {
+                return Boolean.FALSE;
+            }
+            case VALUE_NULL -> {
+                return null;
+            }
+            case VALUE_NUMBER_INT -> {
+                return in.getBigIntegerValue();
+            }
+            case VALUE_NUMBER_FLOAT -> {
+                return in.getDecimalValue();
+            }
+            default -> throw new Malformed("expecting value");
+        }
+    }
+}
