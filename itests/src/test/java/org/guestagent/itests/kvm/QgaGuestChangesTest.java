@@ -175,7 +175,9 @@ public class QgaGuestChangesTest {
     public void sshKeysAreAddedListedAndRemovedInTheUsersHome() throws Exception {
         Path passwd = files.resolve("/etc/passwd");
         Files.writeString(passwd, "root:x:0:0:root:/root:/bin/sh\nbob:x:1234:1235:Bob:/home/bob:/bin/sh\n");
-        Files.createDirectories(files.resolve("/home/bob"));
+        Path home = Files.createDirectories(files.resolve("/home/bob"));
+        Files.setAttribute(home, "unix:uid", 1234); // bob's home is his, as on a real guest
+        Files.setAttribute(home, "unix:gid", 1235);
         String first = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFirst bob@one";
         String second = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQSecond bob@two";
         try (QgaHost host = new QgaHost(socket)) {

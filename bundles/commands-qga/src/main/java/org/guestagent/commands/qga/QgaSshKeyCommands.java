@@ -7,9 +7,6 @@ import static org.guestagent.commands.qga.QgaArguments.required;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -147,32 +144,18 @@ public class QgaSshKeyCommands implements CommandSet {
         return lines;
     }
 
+    /**
+     * Writes the keys through the seam's link-safe walk: a missing ~/.ssh is made 0700 and given to
+     * the home's owner, a new key file gets the folder's owner, all on open handles, so a user who
+     * swaps ~/.ssh for a link meanwhile never gets another file chowned to her (never by path here).
+     */
     private void write(User user, List<String> lines) throws IOException {
-        String home = user.home().endsWith("/") ? user.home() : user.home() + "/";
-        Path sshDir = files.resolve(home + ".ssh");
-        if (Files.isSymbolicLink(sshDir)) {
-            throw new CommandException("failed to create directory '" + home + ".ssh': it is a symbolic link");
-        }
-        if (!Files.isDirectory(sshDir, LinkOption.NOFOLLOW_LINKS)) {
-            Files.createDirectories(sshDir);
-            Files.setAttribute(sshDir, "unix:mode", 0700, LinkOption.NOFOLLOW_LINKS);
-            owner(sshDir, user);
-        }
         StringBuilder text = new StringBuilder();
         for (String line : lines) {
             text.append(line).append('\n');
         }
-        files.write(user.keysPath(), text.toString().getBytes(StandardCharsets.UTF_8), WriteOptions.mode(0600).forced());
-        owner(files.resolve(user.keysPath()), user);
-    }
-
-    private static void owner(Path path, User user) throws IOException {
-        try {
-            Files.setAttribute(path, "unix:uid", user.uid(), LinkOption.NOFOLLOW_LINKS);
-            Files.setAttribute(path, "unix:gid", user.gid(), LinkOption.NOFOLLOW_LINKS);
-        } catch (IOException | UnsupportedOperationException e) {
-            throw new CommandException("failed to set ownership of '" + path.getFileName() + "': " + e.getMessage());
-        }
+        files.write(user.keysPath(), text.toString().getBytes(StandardCharsets.UTF_8),
+                WriteOptions.mode(0600).forced().inPrivateFolder());
     }
 
     /** The user in the guest root's /etc/passwd. */
