@@ -149,10 +149,21 @@ public class BackendUpdateRaceTest {
         assertEquals(answer("0", "0.1.0"), bystander.call(request("version", "\"agent\"")));
         assertFalse(reset.isDone());
 
-        Files.delete(files.resolve(HOLD));
+        // As agentupdate does, a hold covers the update's end and the refresh after it: between the
+        // two no bundle is in transition, and a request let through there would meet the refresh.
+        Hashtable<String, Object> holdProperties = new Hashtable<>();
+        holdProperties.put(CommandRegistry.BOOT_HOLD_PROPERTY, "test: update, then refresh");
+        ServiceRegistration<Object> updateHold = context.registerService(Object.class, new Object(), holdProperties);
+        try {
+            Files.delete(files.resolve(HOLD));
+            update.join(60_000);
+            assertFalse("the update and refresh finished", update.isAlive());
+            assertFalse(reset.isDone());
+        } finally {
+            updateHold.unregister();
+        }
         assertEquals(answer("0", ""), reset.get(60, TimeUnit.SECONDS));
         assertEquals("# written by the lateos backend\neth0 192.0.2.42/24\n", read("/etc/lateos/net.conf"));
-        update.join(60_000);
         assertEquals(null, failure.get());
         assertEquals(Bundle.ACTIVE, bundle(VENDOR).getState());
     }
