@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,8 +33,18 @@ class QgaModeTest {
         socket = dir.resolve("qga.sock");
         qemuGa = new ProcessBuilder("/usr/sbin/qemu-ga", "-m", "unix-listen", "-p", socket.toString(), "-t", dir.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile()).start();
-        for (int i = 0; i < 300 && !Files.exists(socket); i++) {
+        // the socket file appears at bind(), before qemu-ga listens: wait until it accepts a connection
+        for (int i = 0; i < 300 && !accepts(socket); i++) {
             Thread.sleep(100);
+        }
+    }
+
+    private static boolean accepts(Path socket) {
+        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            probe.connect(UnixDomainSocketAddress.of(socket));
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
         }
     }
 
