@@ -37,6 +37,15 @@ class AgentUpdateInstallTest {
 
     @AfterEach
     void stop() throws Exception {
+        // a deferred update's thread removes its work folder after the test's last check: let it
+        // finish before JUnit deletes the scratch folder under it
+        UpdateFixture.eventually(() -> {
+            try {
+                return fixture.tempIsEmpty();
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
         fixture.close();
     }
 
