@@ -199,6 +199,10 @@ public class FeaturesInKarafTest {
                 out -> out.contains("version") && out.contains("password"));
         assertTrue(table, table.lines().anyMatch(l -> l.startsWith("version") && l.contains("org.guestagent.commands-misc")));
         assertEquals("0 " + VERSION, karafShell("agent:call version").strip());
+        // the local shell channel listens where etc/org.guestagent.shell.cfg says, below the guest root
+        Path socket = Path.of(context.getProperty("guestagent.root"), "run/guest-agent/shell.sock");
+        assertEquals(socket.toString(), configuration("org.guestagent.shell").get("socket.path"));
+        awaitValue("the shell socket " + socket, () -> Boolean.toString(Files.exists(socket)), "true"::equals);
     }
 
     /**
