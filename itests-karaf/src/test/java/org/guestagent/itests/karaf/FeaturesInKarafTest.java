@@ -294,7 +294,7 @@ public class FeaturesInKarafTest {
     }
 
     /** Asks again until the value fits (services start after the install returns). */
-    private static String awaitValue(String what, Supplier0 ask, java.util.function.Predicate<String> fits) throws Exception {
+    private static String awaitValue(String what, Question ask, java.util.function.Predicate<String> fits) throws Exception {
         long deadline = System.currentTimeMillis() + LIMIT_MILLIS;
         String value = ask.get();
         while (!fits.test(value)) {
@@ -307,7 +307,7 @@ public class FeaturesInKarafTest {
         return value;
     }
 
-    private interface Supplier0 {
+    private interface Question {
         String get() throws Exception;
     }
 }
