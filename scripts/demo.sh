@@ -38,8 +38,8 @@ printf '127.0.0.1\tlocalhost\n' > "$root/etc/hosts"
 echo demo > "$root/etc/hostname"
 echo 'de:ad:be:ef:00:01' > "$root/sys/class/net/eth0/address"
 
-echo "== starting the agent (features core,xen,shell,dev)"
-"$dist/bin/guest-agent" --root "$root" --features core,xen,shell,dev
+echo "== starting the agent (features guest-agent-core,guest-agent-xen,guest-agent-shell,guest-agent-dev)"
+"$dist/bin/guest-agent" --root "$root" --features guest-agent-core,guest-agent-xen,guest-agent-shell,guest-agent-dev
 
 export XENSTORED_PATH=$root/run/guest-agent/xenstored.sock
 client=$dist/bin/guest-agent-client

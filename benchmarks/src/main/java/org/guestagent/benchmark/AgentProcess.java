@@ -29,7 +29,7 @@ final class AgentProcess {
         ProcessBuilder builder = new ProcessBuilder(List.of(
                 distribution.resolve("bin/guest-agent").toString(), "--foreground",
                 "--root", runDir.resolve("root").toString(),
-                "--features", "core,xen,shell",
+                "--features", "guest-agent-core,guest-agent-xen,guest-agent-shell",
                 "--logfile", logFile().toString()))
                 .redirectErrorStream(true)
                 .redirectOutput(runDir.resolve("console.txt").toFile());

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.logging.Level;
@@ -68,7 +69,9 @@ public final class Main {
         if (running.isPresent() && running.get() != ProcessHandle.current().pid()) {
             throw new ConfigException("the agent is already running with pid " + running.get() + " (pid file " + settings.pidFile + ")");
         }
-        List<String> features = options.console ? append(settings.features, "console") : settings.features;
+        List<String> renamed = new ArrayList<>();
+        List<String> features = FeatureNames.current(
+                options.console ? append(settings.features, FeatureNames.CONSOLE) : settings.features, renamed);
         List<Agent.Install> plan = Agent.plan(settings, features);
         if (JournalLog.wanted(options)) {
             JournalLog.install(settings.logLevel); // under systemd: the journal keeps the lines and their levels
@@ -76,6 +79,7 @@ public final class Main {
             LogSetup.toFile(settings.ownFiles, settings.logFile, settings.logLevel, settings.logGroup);
         }
         Logger log = Logger.getLogger(Main.class.getName());
+        renamed.forEach(log::warning);
         try {
             Agent.checkDistribution(settings);
         } catch (ConfigException e) {
@@ -86,7 +90,7 @@ public final class Main {
         log.info("guest-agent " + version() + " starting, pid " + pid + ", features " + String.join(",", features)
                 + ", root " + settings.root + ", config " + settings.configDir);
 
-        Agent agent = new Agent(settings, features.contains("console"));
+        Agent agent = new Agent(settings, features.contains(FeatureNames.CONSOLE));
         Thread hook = new Thread(() -> shutdown(agent, settings, pid, log), "guest-agent-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         long began = System.nanoTime();

@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  */
 final class Settings {
     static final String LAUNCHER_PID = "org.guestagent.launcher";
-    static final List<String> DEFAULT_FEATURES = List.of("core", "xen", "shell");
+    static final List<String> DEFAULT_FEATURES = List.of("guest-agent-core", "guest-agent-xen", "guest-agent-shell");
     private static final Pattern VARIABLE = Pattern.compile("\\$\\{([^}]+)}");
 
     final Path home;

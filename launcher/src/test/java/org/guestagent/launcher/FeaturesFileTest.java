@@ -67,8 +67,8 @@ class FeaturesFileTest {
         Path shipped = Path.of("../features/target/feature/features.xml");
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(shipped), "features module not built yet");
         FeaturesFile file = FeaturesFile.read(shipped);
-        assertTrue(file.names().containsAll(List.of("core", "xen", "shell", "dev")), file.names().toString());
-        List<FeaturesFile.BundleRef> core = file.bundlesOf(List.of("core"));
+        assertTrue(file.names().containsAll(List.of("guest-agent-core", "guest-agent-xen", "guest-agent-kvm", "guest-agent-dev", "guest-agent-shell", "guest-agent-console")), file.names().toString());
+        List<FeaturesFile.BundleRef> core = file.bundlesOf(List.of("guest-agent-core"));
         int configAdmin = level(core, "org.apache.felix.configadmin");
         int fileInstall = level(core, "org.apache.felix.fileinstall");
         assertTrue(configAdmin < fileInstall, "ConfigAdmin must start before FileInstall");

@@ -60,7 +60,7 @@ class DebianInstallSystemTest {
 
         // a start from the installed files, on a scratch root with the XenStore simulator; in one chroot
         // call, since the agent lives only as long as that call's process namespace
-        String run = chroot("mkdir -p /tmp/guest && guest-agent --root /tmp/guest --features core,xen,dev,shell"
+        String run = chroot("mkdir -p /tmp/guest && guest-agent --root /tmp/guest --features guest-agent-core,guest-agent-xen,guest-agent-dev,guest-agent-shell"
                 + " && guest-agent shell --root /tmp/guest -c 'agent:call version'"
                 + " && kill $(cat /tmp/guest/run/guest-agent/guest-agent.pid)"
                 + " && while [ -e /tmp/guest/run/guest-agent/guest-agent.pid ]; do sleep 0.2; done; rm -rf /tmp/guest");

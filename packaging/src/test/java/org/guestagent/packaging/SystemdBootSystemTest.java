@@ -44,7 +44,7 @@ class SystemdBootSystemTest {
         Files.delete(root.resolve("usr/sbin/policy-rc.d"));
         Path dropIn = Files.createDirectories(root.resolve("etc/systemd/system/guest-agent.service.d"));
         Files.writeString(dropIn.resolve("test.conf"), "[Unit]\nConditionPathExists=\n[Service]\n"
-                + "ExecStart=\nExecStart=/usr/share/guest-agent/bin/guest-agent --foreground --features core,xen,dev,shell\n");
+                + "ExecStart=\nExecStart=/usr/share/guest-agent/bin/guest-agent --foreground --features guest-agent-core,guest-agent-xen,guest-agent-dev,guest-agent-shell\n");
         // inside: once the agent's start job is done (READY=1, or a failure), write its state and power off
         Files.writeString(root.resolve("etc/systemd/system/report.service"), """
                 [Unit]

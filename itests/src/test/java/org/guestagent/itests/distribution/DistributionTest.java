@@ -56,7 +56,7 @@ class DistributionTest {
     @Test
     void hotDeployedBundleComesAndGoesWhileThePidStays() throws Exception {
         Result start = run(null, "bin/guest-agent", "--root", root.toString(), "--pidfile", pidFile.toString(),
-                "--logfile", logFile.toString(), "--features", "core,shell");
+                "--logfile", logFile.toString(), "--features", "guest-agent-core,guest-agent-shell");
         assertEquals(0, start.code(), "start failed: " + start);
         pid = Long.parseLong(Files.readString(pidFile).trim());
         assertTrue(start.out().contains("started, pid " + pid), start.out());
@@ -91,6 +91,24 @@ class DistributionTest {
         assertFalse(log.contains("did not start"), "every bundle started:\n" + log);
     }
 
+    /** The former feature names (before the guest-agent- prefix) still boot the same bundles, with a warning each. */
+    @Test
+    void formerFeatureNamesStillBootWithAWarning() throws Exception {
+        Result start = run(null, "bin/guest-agent", "--root", root.toString(), "--pidfile", pidFile.toString(),
+                "--logfile", logFile.toString(), "--features", "core,shell");
+        assertEquals(0, start.code(), "start failed: " + start);
+        pid = Long.parseLong(Files.readString(pidFile).trim());
+        String commands = shell("agent:commands");
+        assertTrue(commands.contains("version") && commands.contains("password"), commands);
+        String log = Files.readString(logFile);
+        assertTrue(log.contains("feature 'core' is now called 'guest-agent-core'"), log);
+        assertTrue(log.contains("feature 'shell' is now called 'guest-agent-shell'"), log);
+        assertTrue(log.contains("features guest-agent-core,guest-agent-shell,"), log);
+        ProcessHandle agent = ProcessHandle.of(pid).orElseThrow();
+        assertTrue(agent.destroy(), "SIGTERM sent");
+        agent.onExit().get(COMMAND_LIMIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
     @Test
     void badOptionsAndConfigurationsExitNonZeroWithAReason() throws Exception {
         Result bogus = run(null, "bin/guest-agent", "--bogus");
@@ -101,7 +119,7 @@ class DistributionTest {
         assertEquals(1, noRoot.code(), noRoot.toString());
         assertTrue(noRoot.err().contains("root folder " + scratch.resolve("missing") + " does not exist"), noRoot.err());
 
-        Result noFeature = run(null, "bin/guest-agent", "--root", root.toString(), "--features", "core,kvm9");
+        Result noFeature = run(null, "bin/guest-agent", "--root", root.toString(), "--features", "guest-agent-core,kvm9");
         assertEquals(1, noFeature.code(), noFeature.toString());
         assertTrue(noFeature.err().contains("unknown feature 'kvm9'"), noFeature.err());
 

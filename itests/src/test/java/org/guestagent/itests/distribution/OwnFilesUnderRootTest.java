@@ -73,7 +73,7 @@ class OwnFilesUnderRootTest {
         Map<String, String> before = snapshot(outside);
         Path link = plant(planted, target);
 
-        Result start = run("bin/guest-agent", "--root", root.toString(), "--features", "core,shell");
+        Result start = run("bin/guest-agent", "--root", root.toString(), "--features", "guest-agent-core,guest-agent-shell");
 
         assertEquals(1, start.code(), "the agent must refuse to start: " + start);
         assertTrue(start.err().contains(link.toString()) && start.err().contains("is a symbolic link"), start.toString());
@@ -89,7 +89,7 @@ class OwnFilesUnderRootTest {
         Map<String, String> before = snapshot(outside);
         Path link = plant(planted, target);
 
-        Result start = run("bin/guest-agent", "--root", root.toString(), "--features", "core,shell");
+        Result start = run("bin/guest-agent", "--root", root.toString(), "--features", "guest-agent-core,guest-agent-shell");
 
         assertEquals(0, start.code(), "the agent runs on without its shell: " + start);
         Path log = root.resolve("var/log/guest-agent.log");

@@ -174,7 +174,7 @@ class TrustedFilesTest {
 
     private Result start() throws Exception {
         return run(null, "bin/guest-agent", "--root", root.toString(), "--pidfile", pidFile.toString(),
-                "--logfile", logFile.toString(), "--features", "core,shell");
+                "--logfile", logFile.toString(), "--features", "guest-agent-core,guest-agent-shell");
     }
 
     private void awaitLog(Predicate<String> expected) throws Exception {

@@ -13,7 +13,7 @@ import org.guestagent.itests.support.Distribution;
 
 /**
  * A private copy of the built distribution (launcher/target/guest-agent), run in the foreground
- * with {@code --features core,xen} on a scratch root and pointed at a XenStore socket through
+ * with {@code --features guest-agent-core,guest-agent-xen} on a scratch root and pointed at a XenStore socket through
  * XENSTORED_PATH, as the host's xenstored would be found on a guest. The copy keeps its root,
  * config and update state across {@link #start}s, so a restarted agent finds what the last one left.
  */
@@ -77,7 +77,7 @@ public final class AgentRun implements AutoCloseable {
         }
         starts++;
         ProcessBuilder builder = new ProcessBuilder(List.of(home.resolve("bin/guest-agent").toString(), "--foreground",
-                "--root", root.toString(), "--features", "core,xen",
+                "--root", root.toString(), "--features", "guest-agent-core,guest-agent-xen",
                 "--pidfile", pidFile().toString(), "--logfile", logFile().toString()))
                 .directory(dir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))

@@ -82,7 +82,7 @@ class SystemdNotifyTest {
 
         // JOURNAL_STREAM names the agent's stdout (here a pipe to this test), as systemd's does the journal's socket
         ProcessBuilder agent = new ProcessBuilder("sh", "-c", "JOURNAL_STREAM=$(stat -L -c %d:%i /proc/$$/fd/1) && export JOURNAL_STREAM"
-                + " && exec \"$0\" --foreground --root \"$1\" --features core,xen,dev,shell", home.resolve("bin/guest-agent").toString(), root.toString());
+                + " && exec \"$0\" --foreground --root \"$1\" --features guest-agent-core,guest-agent-xen,guest-agent-dev,guest-agent-shell", home.resolve("bin/guest-agent").toString(), root.toString());
         agent.environment().put("NOTIFY_SOCKET", socket.toString());
         agent.environment().put("WATCHDOG_USEC", Long.toString(WATCHDOG_USEC));
         Process running = start(agent.command(), agent, output::add);

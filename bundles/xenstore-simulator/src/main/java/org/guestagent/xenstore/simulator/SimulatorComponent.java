@@ -16,7 +16,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
- * Runs the simulator inside the container (the "dev" feature's embedded XenStore). When enabled it
+ * Runs the simulator inside the container (the guest-agent-dev feature's embedded XenStore). When enabled it
  * publishes a {@link XenStoreEndpoint}, and the XenStore exchange connects to that socket.
  */
 @Component(configurationPid = SimulatorComponent.PID, service = {}, immediate = true)
