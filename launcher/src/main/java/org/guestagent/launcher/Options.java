@@ -21,7 +21,8 @@ final class Options {
               --log-level LEVEL   error, warn, info, debug or trace
               --config DIR        configuration folder (default: <home>/config)
               --root DIR          every file a command writes lands under DIR (tests, demos)
-              --features LIST     comma-separated features to install (default from config: core,xen,shell)
+              --features LIST     comma-separated features to install (default from config: core,auto,shell;
+                                  auto: xen and/or kvm, as the guest's host channels exist)
               --console           with --foreground: also open the Gogo console on the terminal
               --help              show this help
               --version           show the agent's version
