@@ -238,9 +238,13 @@ final class QgaBenchmark {
         Path socket = work.resolve("qga.sock");
         Files.deleteIfExists(socket);
         Path log = dir.resolve("agent.log");
-        Process p = new ProcessBuilder(distribution.resolve("bin/guest-agent").toString(), "--foreground",
-                "--root", root.toString(), "--config", config.toString(), "--features", "core,kvm", "--logfile", log.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("console.txt").toFile()).start();
+        List<String> command = new ArrayList<>(List.of(distribution.resolve("bin/guest-agent").toString(), "--foreground",
+                "--root", root.toString(), "--config", config.toString(), "--features", "core,kvm", "--logfile", log.toString()));
+        String level = System.getProperty("benchmark.qga.log.level");
+        if (level != null) {
+            command.addAll(List.of("--log-level", level)); // to see what the log line of every request costs
+        }
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("console.txt").toFile()).start();
         return awaitListening(new Server(p, socket, log));
     }
 
