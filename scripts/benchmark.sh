@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Measures the built distribution against the XenStore simulator and prints one table:
 # cold start to first answer (median of 10), round-trip latency p50/p99 over 1,000 requests,
-# time to drain 10,000 queued requests, RSS/PSS idle and after, hot install into deploy/.
+# time to drain 10,000 queued requests, RSS/PSS idle and after, hot install into deploy/; then the
+# QGA pair beside qemu-ga (when /usr/sbin/qemu-ga is installed) in the same run: guest-ping p50/p99,
+# pipelined pings/s, SIGTERM-to-exit under load, and the ratios (-Dbenchmark.parts=qga: that alone).
 # Builds nothing: run `mvn -DskipTests package` (or scripts/demo.sh) first. Like scripts/install.sh,
 # it makes the distribution's class data archive (bin/guest-agent --make-cds) before measuring.
 # The numbers also go to benchmarks/latest.json (the previous run is kept as previous.json).

@@ -23,8 +23,10 @@ import org.guestagent.xenstore.simulator.XenStoreSimulator;
 
 /**
  * Measures the distribution as shipped, against the XenStore simulator, the way a host sees it:
- * cold start to first answer, round-trip latency, drain rate, memory, and hot install.
- * Prints one table and writes the numbers as JSON. Builds nothing: run it after {@code mvn package}.
+ * cold start to first answer, round-trip latency, drain rate, memory, and hot install; then the QGA
+ * pair beside qemu-ga where it is installed ({@link QgaBenchmark}). Prints one table and writes the
+ * numbers as JSON. Builds nothing: run it after {@code mvn package}. {@code -Dbenchmark.parts=qga}
+ * (or {@code xen}) measures one part only.
  */
 public final class AgentBenchmark {
     private static final int GUEST = 1;
@@ -68,6 +70,18 @@ public final class AgentBenchmark {
     }
 
     private void run() throws Exception {
+        List<String> parts = List.of(System.getProperty("benchmark.parts", "xen,qga").split(","));
+        if (parts.contains("xen")) {
+            runXen();
+        }
+        if (parts.contains("qga")) {
+            QgaBenchmark qga = new QgaBenchmark(distribution, work, results);
+            qga.run();
+            qga.ratios();
+        }
+    }
+
+    private void runXen() throws Exception {
         guestSocket = work.resolve("xenstored.sock");
         // The drain queues 10,000 requests at once, 10,000 nodes of the guest: a host that does
         // this runs xenstored with a raised quota (--entry-nb). The agent keeps its default share
@@ -243,7 +257,7 @@ public final class AgentBenchmark {
 
     private void print(Path json) throws IOException {
         StringBuilder table = new StringBuilder();
-        table.append(String.format("%-32s %12s %12s%n", "measure", "value", "target"));
+        table.append(String.format("%-36s %12s %12s%n", "measure", "value", "target"));
         row(table, "cold start to first answer (ms)", "cold_start_ms_median", "<= 500");
         row(table, "latency p50 (ms)", "latency_p50_ms", "<= 2");
         row(table, "latency p99 (ms)", "latency_p99_ms", "<= 10");
@@ -254,6 +268,12 @@ public final class AgentBenchmark {
         row(table, "RSS after 10,000 (MiB)", "rss_after_10000_mib", "<= 48");
         row(table, "PSS after 10,000 (MiB)", "pss_after_10000_mib", "");
         row(table, "hot install to features (ms)", "hot_install_ms", "<= 1000");
+        if (results.containsKey("qga_agent_ping_p50_us")) {
+            QgaBenchmark.rows(results.containsKey("qemu_ga_ping_p50_us")).forEach((key, row) -> row(table, row[0], key, row[1]));
+            if (!results.containsKey("qemu_ga_ping_p50_us")) {
+                table.append("qemu-ga not installed (" + QgaBenchmark.QEMU_GA + "): no side-by-side numbers\n");
+            }
+        }
         System.out.print(table);
         StringBuilder out = new StringBuilder("{\n");
         results.forEach((k, v) -> out.append(String.format(Locale.ROOT, "  \"%s\": %.3f,%n", k, ((Number) v).doubleValue())));
@@ -265,7 +285,7 @@ public final class AgentBenchmark {
 
     private void row(StringBuilder table, String label, String key, String target) {
         Object value = results.get(key);
-        table.append(String.format(Locale.ROOT, "%-32s %12.2f %12s%n", label,
+        table.append(String.format(Locale.ROOT, "%-36s %12.2f %12s%n", label,
                 value == null ? Double.NaN : ((Number) value).doubleValue(), target));
     }
 

@@ -21,8 +21,8 @@ final class Options {
               --log-level LEVEL   error, warn, info, debug or trace
               --config DIR        configuration folder (default: <home>/config)
               --root DIR          every file a command writes lands under DIR (tests, demos)
-              --features LIST     comma-separated features to install (default from config:
-                                  guest-agent-core,guest-agent-xen,guest-agent-shell)
+              --features LIST     comma-separated features to install (default from config: guest-agent-core,auto,guest-agent-shell;
+                                  auto: guest-agent-xen and/or -kvm, as the guest's host channels exist)
               --console           with --foreground: also open the Gogo console on the terminal
               --help              show this help
               --version           show the agent's version

@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  */
 final class Settings {
     static final String LAUNCHER_PID = "org.guestagent.launcher";
-    static final List<String> DEFAULT_FEATURES = List.of("guest-agent-core", "guest-agent-xen", "guest-agent-shell");
+    /** {@code auto}: the pairs whose host channel exists (see {@link HostChannels}). */
+    static final List<String> DEFAULT_FEATURES = List.of("guest-agent-core", HostChannels.AUTO, "guest-agent-shell");
     private static final Pattern VARIABLE = Pattern.compile("\\$\\{([^}]+)}");
 
     final Path home;
@@ -79,7 +80,8 @@ final class Settings {
         this.logLevel = level;
         String group = text(cfg, "log.group", "");
         this.logGroup = group.isEmpty() ? null : group;
-        this.features = options.features != null ? options.features : Options.features(text(cfg, "features", String.join(",", DEFAULT_FEATURES)));
+        List<String> listed = options.features != null ? options.features : Options.features(text(cfg, "features", String.join(",", DEFAULT_FEATURES)));
+        this.features = new HostChannels(configDir, variables).expand(listed);
         String store = text(cfg, "trust.store", "");
         this.trustStore = store.isEmpty() ? null : home.resolve(store).normalize();
         this.trustStorePassword = cfg.getProperty("trust.store.password", "").trim();

@@ -18,8 +18,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The README's first command, as a newcomer runs it (minus the build, done by the reactor):
- * scripts/demo.sh starts the distribution on the embedded simulator with a scratch root, and the
- * host-side client gets answers over XenStore — version, features, a password, resetnetwork.
+ * scripts/demo.sh starts the distribution with both pairs on a scratch root -- the Xen pair on the
+ * embedded simulator, the KVM pair on a unix-listen socket -- and the host-side client gets
+ * answers over XenStore (version, features, a password, resetnetwork) and over QGA (guest-ping,
+ * guest-get-osinfo), and agent:pairs lists both pairs.
  */
 class DemoScriptTest {
     private final Path top = AgentBundles.projectRoot();
@@ -43,6 +45,15 @@ class DemoScriptTest {
         assertTrue(output.contains("\n0 0.1.0\n"), output);
         assertTrue(output.contains("0 agentupdate,features,file_inject,injectfile,keyinit,kmsactivate,password,"
                 + "resetnetwork,version\n"), output);
+        assertTrue(output.contains("== the KVM host asks: guest-ping\n{}\n"), output);
+        assertTrue(output.contains("\"pretty-name\":\"Debian GNU/Linux 12 (bookworm)\""), "guest-get-osinfo reads the scratch root: " + output);
+        Path qga = root.resolve("run/guest-agent/qga.sock");
+        assertTrue(output.lines().anyMatch(l -> l.startsWith("nova-json ") && l.contains("xenstore:socket:" + root.resolve("run/guest-agent/xenstored.sock"))),
+                "agent:pairs shows the Xen pair: " + output);
+        assertTrue(output.lines().anyMatch(l -> l.startsWith("qga ") && l.contains("unix-listen:" + qga)), "agent:pairs shows the KVM pair: " + output);
+        String log = Files.readString(root.resolve("var/log/guest-agent.log"));
+        assertTrue(log.contains("features guest-agent-core,guest-agent-xen,guest-agent-kvm,guest-agent-shell,guest-agent-dev,"), "auto became guest-agent-xen and -kvm: " + log.lines().filter(l -> l.contains("starting")).toList());
+
         String shadowRoot = Files.readAllLines(root.resolve("etc/shadow")).get(0);
         assertTrue(shadowRoot.startsWith("root:$6$"), "the password was set: " + shadowRoot.substring(0, 8));
 

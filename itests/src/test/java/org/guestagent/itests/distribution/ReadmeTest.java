@@ -1,6 +1,7 @@
 package org.guestagent.itests.distribution;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -50,10 +51,43 @@ class ReadmeTest {
                 "the test command installs what the tests need itself");
     }
 
+    /**
+     * The commands the README gives for talking to the demo's agent, run exactly as written from
+     * the project folder after scripts/demo.sh (whose default scratch folder, scratch/demo, they
+     * name; unix socket paths are too short for a folder below itests/target): both pairs answer,
+     * agent:pairs lists both, and the last line stops the agent.
+     */
+    @Test
+    void theReadmesHostCommandsAnswerOnTheDemosBothPairs() throws Exception {
+        String readme = Files.readString(top.resolve("README.md"));
+        Matcher m = Pattern.compile("talk to it as the cloud hosts would:\\n\\n((?: {4}[^\\n]*\\n)+)").matcher(readme);
+        assertTrue(m.find(), "the README shows how to talk to the demo's agent");
+        Path demo = top.resolve("scratch/demo");
+        String commands = m.group(1);
+        assertTrue(commands.contains("--qga ") && commands.contains("agent:pairs"), commands);
+
+        String started = bash("DEMO_SKIP_BUILD=1 scripts/demo.sh");
+        assertTrue(started.contains("guest-agent: started"), started);
+        Path pidFile = demo.resolve("root/run/guest-agent/guest-agent.pid");
+        long pid = Long.parseLong(Files.readString(pidFile).trim());
+        String output = bash("set -e\n" + commands.replace("\n    ", "\n").strip());
+        try {
+            List<String> lines = output.lines().toList();
+            assertTrue(lines.contains("0 0.1.0"), output);
+            assertTrue(lines.contains("{}"), "guest-ping answered: " + output);
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("nova-json ")) && lines.stream().anyMatch(l -> l.startsWith("qga ")),
+                    "agent:pairs lists both pairs: " + output);
+            ProcessHandle.of(pid).ifPresent(agent -> agent.onExit().orTimeout(30, TimeUnit.SECONDS).join());
+            assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "the kill line stops it");
+        } finally {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+        }
+    }
+
     private String bash(String command) throws Exception {
         Process p = new ProcessBuilder("bash", "-c", command).directory(top.toFile()).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), command);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), command);
         return new String(out, StandardCharsets.UTF_8);
     }
 }

@@ -72,18 +72,29 @@ public final class AgentRun implements AutoCloseable {
 
     /** Starts bin/guest-agent --foreground (which execs the JVM, so the process is the agent). */
     public Process start(Path xenstoreSocket) throws IOException {
+        return start("guest-agent-core,guest-agent-xen", xenstoreSocket);
+    }
+
+    /**
+     * Starts bin/guest-agent --foreground with the given features, pointed at a XenStore socket
+     * through XENSTORED_PATH, or without it when {@code xenstoreSocket} is null.
+     */
+    public Process start(String features, Path xenstoreSocket) throws IOException {
         if (process != null && process.isAlive()) {
             throw new IllegalStateException("the agent is still running");
         }
         starts++;
         ProcessBuilder builder = new ProcessBuilder(List.of(home.resolve("bin/guest-agent").toString(), "--foreground",
-                "--root", root.toString(), "--features", "guest-agent-core,guest-agent-xen",
+                "--root", root.toString(), "--features", features,
                 "--pidfile", pidFile().toString(), "--logfile", logFile().toString()))
                 .directory(dir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("console-" + starts + ".txt").toFile());
-        builder.environment().put("XENSTORED_PATH", xenstoreSocket.toString());
+        builder.environment().remove("XENSTORED_PATH");
+        if (xenstoreSocket != null) {
+            builder.environment().put("XENSTORED_PATH", xenstoreSocket.toString());
+        }
         process = builder.start();
         return process;
     }

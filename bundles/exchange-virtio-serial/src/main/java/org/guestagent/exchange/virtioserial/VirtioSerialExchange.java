@@ -316,10 +316,15 @@ public class VirtioSerialExchange implements Exchange {
             end("host stalled");
         }
 
+        /**
+         * Writes what waits, all of it at once: answers that piled up while the last write ran go
+         * out in one write (a pipelining host gets them with one system call, not one each).
+         */
         void writeAnswers() {
             try {
                 while (true) {
-                    ByteBuffer next;
+                    ByteBuffer batch;
+                    int batchBytes;
                     synchronized (this) {
                         while (answers.isEmpty() && !ended) {
                             wait();
@@ -327,17 +332,18 @@ public class VirtioSerialExchange implements Exchange {
                         if (ended) {
                             return;
                         }
-                        next = answers.peek();
+                        batch = answers.size() == 1 ? answers.poll() : joined(answers);
+                        batchBytes = pendingBytes;
+                        answers.clear();
                         writing = true;
                     }
-                    while (next.hasRemaining()) {
-                        channel.write(next);
+                    while (batch.hasRemaining()) {
+                        channel.write(batch);
                     }
                     synchronized (this) {
                         writing = false;
-                        if (answers.peek() == next) {
-                            answers.poll();
-                            pendingBytes -= next.limit();
+                        if (!ended) {
+                            pendingBytes -= batchBytes;
                         }
                     }
                 }
@@ -347,6 +353,18 @@ public class VirtioSerialExchange implements Exchange {
                 LOG.log(Level.DEBUG, "cannot answer host {0}: {1}", prefix, e);
                 end("host gone");
             }
+        }
+
+        private static ByteBuffer joined(ArrayDeque<ByteBuffer> buffers) {
+            int size = 0;
+            for (ByteBuffer b : buffers) {
+                size += b.remaining();
+            }
+            ByteBuffer all = ByteBuffer.allocate(size);
+            for (ByteBuffer b : buffers) {
+                all.put(b);
+            }
+            return all.flip();
         }
 
         void end(String why) {
