@@ -20,4 +20,19 @@ public interface NativePlatform {
 
     /** sethostname(2). */
     void setHostname(String hostname);
+
+    /**
+     * The FIFREEZE (freeze) or FITHAW ioctl on the file system mounted at a folder.
+     *
+     * @return 0 when it succeeded, else the ioctl's errno
+     * @throws java.io.IOException with the C library's reason when the folder cannot be opened
+     */
+    default int freezeOrThaw(String mountPoint, boolean freeze) throws java.io.IOException {
+        throw new UnsupportedOperationException("This platform cannot freeze file systems");
+    }
+
+    /** strerror(3): the C library's text for an errno. */
+    default String errorText(int errno) {
+        return "errno " + errno;
+    }
 }
