@@ -78,14 +78,18 @@ public class RecordingSystemActions implements SystemActions {
         return frozen.add(mountPoint);
     }
 
+    /** Records a thaw only of what a recorded freeze froze: as FITHAW, it fails on the rest. */
     @Override
     public boolean thawFilesystem(String mountPoint) {
+        if (!frozen.remove(mountPoint)) {
+            return false;
+        }
         try {
             record("fsthaw " + mountPoint);
         } catch (IOException e) {
             // the thaw counts; only the record of it failed
         }
-        return frozen.remove(mountPoint);
+        return true;
     }
 
     /** A program that was only recorded: it has ended with 0 and wrote nothing. */
