@@ -164,6 +164,49 @@ public class JnaNativePlatform implements NativePlatform {
         }
     }
 
+    private static final int AF_INET = 2;
+    private static final int AF_INET6 = 10;
+
+    @Override
+    public List<InterfaceAddress> interfaceAddresses() {
+        NativeLibrary c = cLibrary();
+        com.sun.jna.ptr.PointerByReference list = new com.sun.jna.ptr.PointerByReference();
+        try {
+            c.getFunction("getifaddrs", Function.THROW_LAST_ERROR).invokeInt(new Object[] {list});
+        } catch (LastErrorException e) {
+            throw new IllegalStateException("getifaddrs failed: " + errorText(e.getErrorCode()));
+        }
+        List<InterfaceAddress> addresses = new java.util.ArrayList<>();
+        try {
+            // struct ifaddrs: next, name, flags (an int, padded to a pointer), addr, netmask, ...
+            long p = Native.POINTER_SIZE;
+            for (Pointer entry = list.getValue(); entry != null; entry = entry.getPointer(0)) {
+                Pointer address = entry.getPointer(3 * p);
+                Pointer netmask = entry.getPointer(4 * p);
+                if (address == null) {
+                    continue;
+                }
+                int family = address.getShort(0) & 0xffff;
+                if (family != AF_INET && family != AF_INET6) {
+                    continue;
+                }
+                boolean ipv6 = family == AF_INET6;
+                // sockaddr_in: the address at 4; sockaddr_in6: at 8
+                byte[] bytes = address.getByteArray(ipv6 ? 8 : 4, ipv6 ? 16 : 4);
+                int prefix = 0;
+                if (netmask != null) {
+                    for (byte b : netmask.getByteArray(ipv6 ? 8 : 4, ipv6 ? 16 : 4)) {
+                        prefix += Integer.bitCount(b & 0xff);
+                    }
+                }
+                addresses.add(new InterfaceAddress(entry.getPointer(p).getString(0), ipv6, bytes, prefix));
+            }
+        } finally {
+            c.getFunction("freeifaddrs").invokeVoid(new Object[] {list.getValue()});
+        }
+        return addresses;
+    }
+
     @Override
     public String errorText(int errno) {
         Pointer text = function(cLibrary(), "strerror", "libc").invokePointer(new Object[] {errno});
