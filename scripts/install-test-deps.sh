@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite uses: real XenStore clients and qemu-ga (the references for
-# the two pairs), network tools and dhclient, openssl and mkpasswd as independent checkers, dbus-daemon and
-# python3-dbus for a stand-in RHSM, lintian, rpm, mmdebstrap, systemd and systemd-container for the package
+# the two pairs), network tools and dhclient, mount and e2fsprogs (a loop-mounted ext4 image to freeze),
+# openssl and mkpasswd as independent checkers, dbus-daemon and python3-dbus for a stand-in RHSM, lintian, rpm, mmdebstrap, systemd and systemd-container for the package
 # checks and the Debian install and boot tests. As root it installs what is missing; otherwise it says what
 # is missing, which tests will therefore skip, and the exact line to install them.
 set -euo pipefail
-packages=(xenstore-utils python3-pyxs qemu-guest-agent ifupdown isc-dhcp-client logrotate netplan.io iproute2 openssl whois python3 procps util-linux dbus-daemon python3-dbus python3-gi lintian rpm mmdebstrap systemd systemd-container)
+packages=(xenstore-utils python3-pyxs qemu-guest-agent ifupdown isc-dhcp-client logrotate netplan.io iproute2 openssl whois python3 procps util-linux mount e2fsprogs dbus-daemon python3-dbus python3-gi lintian rpm mmdebstrap systemd systemd-container)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

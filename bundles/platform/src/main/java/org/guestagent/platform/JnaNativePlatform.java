@@ -1,5 +1,6 @@
 package org.guestagent.platform;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -13,6 +14,7 @@ import org.guestagent.api.platform.NativePlatform;
 import org.osgi.service.component.annotations.Component;
 
 import com.sun.jna.Function;
+import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
@@ -21,7 +23,7 @@ import com.sun.jna.Pointer;
 
 /**
  * The agent's native calls through JNA: crypt(3) from libcrypt (libxcrypt), the shadow lock
- * ({@code lckpwdf}/{@code ulckpwdf}) and {@code sethostname(2)} from libc. Libraries are loaded on
+ * ({@code lckpwdf}/{@code ulckpwdf}), {@code sethostname(2)} and the FIFREEZE/FITHAW ioctls from libc. Libraries are loaded on
  * first use, so the component starts also where one is missing; the call then throws
  * {@link UnsupportedOperationException} saying what is missing.
  */
@@ -135,6 +137,80 @@ public class JnaNativePlatform implements NativePlatform {
         if (sethostname.invokeInt(new Object[] {name, new NativeLong(name.length)}) != 0) {
             throw new IllegalStateException("Could not set the hostname to " + hostname + errnoText());
         }
+    }
+
+    /** _IOWR('X', 119, int) and _IOWR('X', 120, int) from linux/fs.h. */
+    static final long FIFREEZE = 0xC0045877L;
+    static final long FITHAW = 0xC0045878L;
+    private static final int O_RDONLY = 0;
+    private static final int O_CLOEXEC = 02000000;
+
+    @Override
+    public int freezeOrThaw(String mountPoint, boolean freeze) throws IOException {
+        NativeLibrary c = cLibrary();
+        int fd;
+        try {
+            fd = c.getFunction("open", Function.THROW_LAST_ERROR).invokeInt(new Object[] {mountPoint, O_RDONLY | O_CLOEXEC});
+        } catch (LastErrorException e) {
+            throw new IOException(errorText(e.getErrorCode()));
+        }
+        try {
+            c.getFunction("ioctl", Function.THROW_LAST_ERROR).invokeInt(new Object[] {fd, new NativeLong(freeze ? FIFREEZE : FITHAW), 0});
+            return 0;
+        } catch (LastErrorException e) {
+            return e.getErrorCode();
+        } finally {
+            c.getFunction("close").invokeInt(new Object[] {fd});
+        }
+    }
+
+    private static final int AF_INET = 2;
+    private static final int AF_INET6 = 10;
+
+    @Override
+    public List<InterfaceAddress> interfaceAddresses() {
+        NativeLibrary c = cLibrary();
+        com.sun.jna.ptr.PointerByReference list = new com.sun.jna.ptr.PointerByReference();
+        try {
+            c.getFunction("getifaddrs", Function.THROW_LAST_ERROR).invokeInt(new Object[] {list});
+        } catch (LastErrorException e) {
+            throw new IllegalStateException("getifaddrs failed: " + errorText(e.getErrorCode()));
+        }
+        List<InterfaceAddress> addresses = new java.util.ArrayList<>();
+        try {
+            // struct ifaddrs: next, name, flags (an int, padded to a pointer), addr, netmask, ...
+            long p = Native.POINTER_SIZE;
+            for (Pointer entry = list.getValue(); entry != null; entry = entry.getPointer(0)) {
+                Pointer address = entry.getPointer(3 * p);
+                Pointer netmask = entry.getPointer(4 * p);
+                if (address == null) {
+                    continue;
+                }
+                int family = address.getShort(0) & 0xffff;
+                if (family != AF_INET && family != AF_INET6) {
+                    continue;
+                }
+                boolean ipv6 = family == AF_INET6;
+                // sockaddr_in: the address at 4; sockaddr_in6: at 8
+                byte[] bytes = address.getByteArray(ipv6 ? 8 : 4, ipv6 ? 16 : 4);
+                int prefix = 0;
+                if (netmask != null) {
+                    for (byte b : netmask.getByteArray(ipv6 ? 8 : 4, ipv6 ? 16 : 4)) {
+                        prefix += Integer.bitCount(b & 0xff);
+                    }
+                }
+                addresses.add(new InterfaceAddress(entry.getPointer(p).getString(0), ipv6, bytes, prefix));
+            }
+        } finally {
+            c.getFunction("freeifaddrs").invokeVoid(new Object[] {list.getValue()});
+        }
+        return addresses;
+    }
+
+    @Override
+    public String errorText(int errno) {
+        Pointer text = function(cLibrary(), "strerror", "libc").invokePointer(new Object[] {errno});
+        return text == null ? "errno " + errno : text.getString(0);
     }
 
     private static String errnoText() {

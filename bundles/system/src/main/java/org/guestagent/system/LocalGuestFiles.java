@@ -1,13 +1,19 @@
 package org.guestagent.system;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import org.guestagent.api.system.FileTransaction;
 import org.guestagent.api.system.GuestFiles;
@@ -145,6 +151,42 @@ public class LocalGuestFiles implements GuestFiles {
             }
         }
         throw new IOException("Could not read " + guestPath + ": too many levels of symbolic links");
+    }
+
+    /**
+     * Walks to the file as reads do, opens it by name with O_NOFOLLOW (made when missing and
+     * wanted), then reopens that very file through /proc/self/fd with the access asked for.
+     */
+    @Override
+    public FileChannel open(String guestPath, Set<? extends OpenOption> options) throws IOException {
+        List<String> names = names(guestPath);
+        if (names.isEmpty()) {
+            throw new FileSystemException(guestPath, null, "Is a directory");
+        }
+        boolean create = options.contains(StandardOpenOption.CREATE);
+        Set<OpenOption> reopen = new HashSet<>(options);
+        reopen.remove(StandardOpenOption.CREATE);
+        List<String> path = names;
+        for (int links = 0; links <= 40; links++) {
+            String name = path.get(path.size() - 1);
+            try (FolderWalk.Found found = walk.open(path.subList(0, path.size() - 1), null)) {
+                FileHandle.Attributes entry = found.folder().attributes(name);
+                if (entry != null && entry.isLink()) {
+                    path = walk.follow(found, name, entry);
+                    if (path.isEmpty()) {
+                        throw new FileSystemException(guestPath, null, "Is a directory");
+                    }
+                    continue;
+                }
+                if (entry == null && !create) {
+                    throw new NoSuchFileException(guestPath, null, "No such file or directory");
+                }
+                try (FileHandle file = found.folder().openFile(name, create, 0666)) {
+                    return FileChannel.open(file.procPath(), reopen);
+                }
+            }
+        }
+        throw new FileSystemException(guestPath, null, "Too many levels of symbolic links");
     }
 
     @Override

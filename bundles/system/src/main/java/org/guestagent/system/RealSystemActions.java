@@ -1,6 +1,7 @@
 package org.guestagent.system;
 
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -18,7 +20,7 @@ import java.util.function.Supplier;
 import org.guestagent.api.platform.NativePlatform;
 import org.guestagent.api.system.SystemActions;
 
-/** Acts on the running system: runs programs, sets the hostname. */
+/** Acts on the running system: runs programs, sets the hostname, freezes and thaws file systems. */
 public class RealSystemActions implements SystemActions {
 
     private static final System.Logger LOG = System.getLogger(RealSystemActions.class.getName());
@@ -105,6 +107,63 @@ public class RealSystemActions implements SystemActions {
             Thread.currentThread().interrupt();
             throw new IOException(command.get(0) + " was interrupted", e);
         }
+    }
+
+    /** No setsid here: as qemu-ga's guest-exec, the program is a plain child of the agent. */
+    @Override
+    public Process start(List<String> command, Map<String, String> environment, boolean pipeInput, boolean captureOutput)
+            throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command);
+        if (environment != null) {
+            builder.environment().clear();
+            builder.environment().putAll(environment);
+        }
+        File nothing = new File("/dev/null");
+        if (!pipeInput) {
+            builder.redirectInput(nothing);
+        }
+        if (!captureOutput) {
+            builder.redirectOutput(nothing).redirectError(nothing);
+        }
+        return builder.start();
+    }
+
+    private static final int EOPNOTSUPP = 95;
+    private static final int EBUSY = 16;
+
+    @Override
+    public boolean freezeFilesystem(String mountPoint) throws IOException {
+        NativePlatform nativePlatform = nativePlatform(mountPoint);
+        int errno;
+        try {
+            errno = nativePlatform.freezeOrThaw(mountPoint, true);
+        } catch (IOException e) {
+            throw new IOException("failed to open " + mountPoint + ": " + e.getMessage(), e);
+        }
+        if (errno == 0) {
+            return true;
+        }
+        if (errno == EOPNOTSUPP || errno == EBUSY) {
+            return false;
+        }
+        throw new IOException("failed to freeze " + mountPoint + ": " + nativePlatform.errorText(errno));
+    }
+
+    @Override
+    public boolean thawFilesystem(String mountPoint) {
+        try {
+            return nativePlatform(mountPoint).freezeOrThaw(mountPoint, false) == 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private NativePlatform nativePlatform(String mountPoint) throws IOException {
+        NativePlatform nativePlatform = platform.get();
+        if (nativePlatform == null) {
+            throw new IOException("failed to open " + mountPoint + ": the native platform bundle is missing");
+        }
+        return nativePlatform;
     }
 
     /** The command, started through setsid when the system has it: its own session and process group. */

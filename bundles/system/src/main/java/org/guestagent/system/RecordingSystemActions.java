@@ -1,6 +1,8 @@
 package org.guestagent.system;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,6 +10,10 @@ import java.nio.file.FileSystemException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 import org.guestagent.api.system.SystemActions;
@@ -28,6 +34,8 @@ public class RecordingSystemActions implements SystemActions {
     private final Path logRoot;
     private final List<String> logNames;
     private final List<String> lines = new ArrayList<>();
+    private final Set<String> frozen = ConcurrentHashMap.newKeySet();
+    private final AtomicLong nextPid = new AtomicLong(1);
 
     /** @param logFile the file lines are appended to (its folder trusted), or null to keep them only in memory */
     public RecordingSystemActions(Path logFile) {
@@ -54,6 +62,82 @@ public class RecordingSystemActions implements SystemActions {
     public ExecResult run(List<String> command, byte[] input, Duration timeout) throws IOException {
         record("run " + String.join(" ", command.stream().map(RecordingSystemActions::redact).toList()));
         return new ExecResult(0, "", "");
+    }
+
+    /** Records "exec PROGRAM ARGS" (the environment is not recorded) and gives an ended program. */
+    @Override
+    public Process start(List<String> command, Map<String, String> environment, boolean pipeInput, boolean captureOutput)
+            throws IOException {
+        record("exec " + String.join(" ", command.stream().map(RecordingSystemActions::redact).toList()));
+        return new EndedProgram(nextPid.getAndIncrement());
+    }
+
+    @Override
+    public boolean freezeFilesystem(String mountPoint) throws IOException {
+        record("fsfreeze " + mountPoint);
+        return frozen.add(mountPoint);
+    }
+
+    /** Records a thaw only of what a recorded freeze froze: as FITHAW, it fails on the rest. */
+    @Override
+    public boolean thawFilesystem(String mountPoint) {
+        if (!frozen.remove(mountPoint)) {
+            return false;
+        }
+        try {
+            record("fsthaw " + mountPoint);
+        } catch (IOException e) {
+            // the thaw counts; only the record of it failed
+        }
+        return true;
+    }
+
+    /** A program that was only recorded: it has ended with 0 and wrote nothing. */
+    private static final class EndedProgram extends Process {
+        private final long pid;
+
+        EndedProgram(long pid) {
+            this.pid = pid;
+        }
+
+        @Override
+        public OutputStream getOutputStream() {
+            return OutputStream.nullOutputStream();
+        }
+
+        @Override
+        public InputStream getInputStream() {
+            return InputStream.nullInputStream();
+        }
+
+        @Override
+        public InputStream getErrorStream() {
+            return InputStream.nullInputStream();
+        }
+
+        @Override
+        public int waitFor() {
+            return 0;
+        }
+
+        @Override
+        public int exitValue() {
+            return 0;
+        }
+
+        @Override
+        public void destroy() {
+        }
+
+        @Override
+        public boolean isAlive() {
+            return false;
+        }
+
+        @Override
+        public long pid() {
+            return pid;
+        }
     }
 
     @Override

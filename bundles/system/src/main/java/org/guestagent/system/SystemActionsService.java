@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import org.guestagent.api.platform.NativePlatform;
 import org.guestagent.api.system.GuestFiles;
@@ -66,6 +67,22 @@ public class SystemActionsService implements SystemActions {
     @Override
     public ExecResult run(List<String> command, byte[] input, Duration timeout) throws IOException {
         return delegate.run(command, input, timeout);
+    }
+
+    @Override
+    public Process start(List<String> command, Map<String, String> environment, boolean pipeInput, boolean captureOutput)
+            throws IOException {
+        return delegate.start(command, environment, pipeInput, captureOutput);
+    }
+
+    @Override
+    public boolean freezeFilesystem(String mountPoint) throws IOException {
+        return delegate.freezeFilesystem(mountPoint);
+    }
+
+    @Override
+    public boolean thawFilesystem(String mountPoint) {
+        return delegate.thawFilesystem(mountPoint);
     }
 
     @Override

@@ -52,7 +52,10 @@ import org.osgi.service.cm.ConfigurationAdmin;
 @ExamReactorStrategy(PerClass.class)
 public class QgaConformanceTest {
     static final String QEMU_GA = "/usr/sbin/qemu-ga";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Strings past Jackson's default limit: a guest-exec-status with 16 MiB of output is 22 million characters. */
+    private static final ObjectMapper JSON = new ObjectMapper(com.fasterxml.jackson.core.JsonFactory.builder()
+            .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder().maxStringLength(64 << 20).build())
+            .build());
 
     @Inject
     private PairingRegistry pairs;
@@ -83,6 +86,17 @@ public class QgaConformanceTest {
         }
         scratch = AgentBundles.scratch("qga-conformance");
         ourSocket = scratch.resolve("agent.sock");
+        // guest-exec and guest-fsfreeze-* act for real, as qemu-ga does (only harmless programs are run,
+        // and only empty or unknown mount points are ever frozen)
+        Hashtable<String, Object> real = new Hashtable<>();
+        real.put("mode", "real");
+        configAdmin.getConfiguration("org.guestagent.system.actions", "?").update(real);
+        Await.until("the system actions are real", Duration.ofSeconds(60), () -> {
+            org.osgi.framework.BundleContext bc = org.osgi.framework.FrameworkUtil.getBundle(getClass()).getBundleContext();
+            org.osgi.framework.ServiceReference<org.guestagent.api.system.SystemActions> ref =
+                    bc.getServiceReference(org.guestagent.api.system.SystemActions.class);
+            return ref != null && !bc.getService(ref).isRecording();
+        });
         Hashtable<String, Object> props = new Hashtable<>();
         props.put("mode", "unix-listen");
         props.put("path", ourSocket.toString());
@@ -217,7 +231,32 @@ public class QgaConformanceTest {
                 "{\"execute\":\"guest-file-write\",\"arguments\":{\"handle\":1001,\"buf-b64\":\"AAEC/w==\"}}",
                 "{\"execute\":\"guest-file-seek\",\"arguments\":{\"handle\":1001,\"offset\":0,\"whence\":\"set\"}}",
                 "{\"execute\":\"guest-file-read\",\"arguments\":{\"handle\":1001}}",
-                "{\"execute\":\"guest-file-close\",\"arguments\":{\"handle\":1001}}")) {
+                "{\"execute\":\"guest-file-close\",\"arguments\":{\"handle\":1001}}",
+                "{\"execute\":\"guest-exec\"}",
+                "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":5}}",
+                "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/no/such/program\"}}",
+                "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"no-such-program-qga\"}}",
+                "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"echo\",\"arg\":\"x\"}}",
+                "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"echo\",\"arg\":[\"a\",1]}}",
+                "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"echo\",\"env\":\"A=1\"}}",
+                "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"echo\",\"input-data\":\"!!\"}}",
+                "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"echo\",\"capture-output\":\"merged\"}}",
+                "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"echo\",\"x\":1}}",
+                "{\"execute\":\"guest-exec-status\"}",
+                "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":\"x\"}}",
+                "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":1}}",
+                "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":1,\"y\":2}}",
+                "{\"execute\":\"guest-fsfreeze-status\"}",
+                "{\"execute\":\"guest-fsfreeze-status\",\"arguments\":{\"x\":1}}",
+                "{\"execute\":\"guest-fsfreeze-freeze\",\"arguments\":{\"x\":1}}",
+                "{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":[]}}",
+                "{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":[\"/no/such/mount\"]}}",
+                "{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":\"x\"}}",
+                "{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":[1]}}",
+                "{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"y\":[]}}",
+                "{\"execute\":\"guest-fsfreeze-status\"}",
+                "{\"execute\":\"guest-fsfreeze-thaw\"}",
+                "{\"execute\":\"guest-fsfreeze-thaw\",\"arguments\":{\"x\":1}}")) {
             steps.add(step(request));
         }
         steps.add(step("two requests in one write", 2, bytes("{\"execute\":\"guest-ping\"}{\"execute\":\"guest-sync\",\"arguments\":{\"id\":9},\"id\":\"a\"}")));
@@ -258,6 +297,82 @@ public class QgaConformanceTest {
         assertTrue("the agent answers differently:" + differences, differences.isEmpty());
         assertArrayEquals("guest-file-write wrote the same bytes", Files.readAllBytes(Path.of(data + ".new")),
                 Files.readAllBytes(Path.of(ours + ".new")));
+    }
+
+    /**
+     * guest-exec then guest-exec-status until the program has ended, on each agent: the same
+     * status (exit code or signal, output and error in base64, truncation at 16 MiB), once; the pid
+     * differs by nature.
+     */
+    @Test
+    public void execAnswersAsQemuGa() throws Exception {
+        List<String> programs = List.of(
+                "{\"path\":\"sh\",\"arg\":[\"-c\",\"echo out; echo err >&2; exit 3\"],\"capture-output\":true}",
+                "{\"path\":\"cat\",\"input-data\":\"aGVsbG8sIGhvc3QK\",\"capture-output\":true}",
+                "{\"path\":\"cat\",\"input-data\":\"\",\"capture-output\":true}",
+                "{\"path\":\"sh\",\"arg\":[\"-c\",\"kill -9 $$\"],\"capture-output\":true}",
+                "{\"path\":\"sh\",\"arg\":[\"-c\",\"echo $FOO; env | grep -c =\"],\"env\":[\"FOO=bar\"],\"capture-output\":true}",
+                "{\"path\":\"sh\",\"arg\":[\"-c\",\"echo not kept; exit 1\"]}",
+                "{\"path\":\"sh\",\"arg\":[\"-c\",\"printf x >&2\"],\"capture-output\":true}",
+                "{\"path\":\"sleep\",\"arg\":[\"3\"],\"capture-output\":true}",
+                "{\"path\":\"head\",\"arg\":[\"-c\",\"17000000\",\"/dev/zero\"],\"capture-output\":true}");
+        // a qemu-ga of its own: Pax Exam runs @AfterClass after each test method, which stops the shared one
+        Path state = Files.createDirectories(scratch.resolve("qemu-ga-exec-state"));
+        Path qemuSocket = scratch.resolve("qemu-ga-exec.sock");
+        Process execQemuGa = new ProcessBuilder(QEMU_GA, "-m", "unix-listen", "-p", qemuSocket.toString(), "-t", state.toString())
+                .redirectErrorStream(true).redirectOutput(scratch.resolve("qemu-ga-exec.log").toFile()).start();
+        try {
+            Await.until("qemu-ga answers on " + qemuSocket, Duration.ofSeconds(30), () -> {
+                try (QgaHost host = new QgaHost(qemuSocket)) {
+                    return true;
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+            for (String program : programs) {
+                List<String> qemu = execUntilEnded(qemuSocket, program);
+                List<String> agent = execUntilEnded(ourSocket, program);
+                assertEquals("guest-exec " + program + " then its status, qemu-ga then the agent", qemu, agent);
+            }
+        } finally {
+            execQemuGa.destroyForcibly().waitFor();
+        }
+    }
+
+    /** guest-exec's answer (pid normalised), the first status, and the final status, as canonical JSON. */
+    private static List<String> execUntilEnded(Path socket, String arguments) throws Exception {
+        List<String> answers = new ArrayList<>();
+        try (QgaHost host = new QgaHost(socket)) {
+            host.write("{\"execute\":\"guest-exec\",\"arguments\":" + arguments + "}");
+            JsonNode started = JSON.readTree(host.answer());
+            long pid = started.path("return").path("pid").asLong();
+            assertTrue(socket + ": " + started, pid > 0);
+            ((ObjectNode) started.get("return")).put("pid", 0);
+            answers.add(JSON.writeValueAsString(sorted(started)));
+            String status = "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":" + pid + "}}";
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            boolean first = true;
+            while (true) {
+                host.write(status);
+                byte[] line = host.answer();
+                assertNotNull(socket + ": no answer to " + status, line);
+                JsonNode answer = JSON.readTree(line);
+                boolean exited = answer.path("return").path("exited").asBoolean();
+                if (first && arguments.contains("sleep")) {
+                    answers.add("first: " + JSON.writeValueAsString(sorted(answer))); // still running, on both
+                }
+                first = false;
+                if (exited) {
+                    answers.add(JSON.writeValueAsString(sorted(answer)));
+                    break;
+                }
+                assertTrue(socket + ": pid " + pid + " has not ended within 60 s", System.nanoTime() < deadline);
+                Thread.sleep(100);
+            }
+            host.write(status);
+            answers.add("again: " + JSON.writeValueAsString(sorted(JSON.readTree(host.answer()))));
+        }
+        return answers;
     }
 
     /** qemu-ga 7.2 --block-rpcs and the parser's block.rpcs: the same answers, the same enabled flags. */

@@ -1,7 +1,10 @@
 package org.guestagent.api.system;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.util.Set;
 
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -39,6 +42,17 @@ public interface GuestFiles {
      * after every existing one has been checked. Owner and mode are set on the open file.
      */
     void write(String guestPath, byte[] content, WriteOptions options) throws IOException;
+
+    /**
+     * Opens a guest file as fopen(3) would, with the link rules of reads: no symbolic link among its
+     * folders or at the file itself leads the open elsewhere, unless root owns it and it stays
+     * inside the root. Missing folders are not made; a new file gets mode 0666 less the umask.
+     *
+     * @param options {@code READ}, {@code WRITE}, {@code CREATE} and {@code TRUNCATE_EXISTING}
+     */
+    default FileChannel open(String guestPath, Set<? extends OpenOption> options) throws IOException {
+        throw new UnsupportedOperationException("These guest files cannot be opened as channels");
+    }
 
     /** Starts a set of changes that land together or not at all. */
     FileTransaction begin();

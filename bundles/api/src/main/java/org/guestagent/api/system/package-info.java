@@ -3,7 +3,7 @@
  * and system actions. Tests and demos use a scratch root and a recording implementation.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.guestagent.api.system;
 
 import org.osgi.annotation.bundle.Export;

@@ -2,6 +2,7 @@ package org.guestagent.commands.qga;
 
 import java.math.BigInteger;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.guestagent.api.command.CommandArgument;
@@ -15,7 +16,7 @@ import org.guestagent.api.command.CommandResult;
  */
 final class QgaArguments {
     /** The JSON types a parameter may have, named as qemu-ga names them in its errors. */
-    enum Type { STRING("string"), INTEGER("integer"), BOOLEAN("boolean");
+    enum Type { STRING("string"), INTEGER("integer"), BOOLEAN("boolean"), STRING_LIST("array");
 
         final String qapiName;
 
@@ -58,6 +59,14 @@ final class QgaArguments {
             if (!fits(value, p.type())) {
                 throw invalid("Invalid parameter type for '" + p.name() + "', expected: " + p.type().qapiName);
             }
+            if (p.type() == Type.STRING_LIST) {
+                List<?> list = (List<?>) value;
+                for (int i = 0; i < list.size(); i++) {
+                    if (!(list.get(i) instanceof String)) {
+                        throw invalid("Invalid parameter type for '" + p.name() + "[" + i + "]', expected: string");
+                    }
+                }
+            }
             checked.put(p.name(), value instanceof BigInteger i ? (Object) i.longValue() : value);
         }
         for (String name : given.keySet()) {
@@ -72,6 +81,7 @@ final class QgaArguments {
         return switch (type) {
             case STRING -> value instanceof String;
             case BOOLEAN -> value instanceof Boolean;
+            case STRING_LIST -> value instanceof List;
             case INTEGER -> value instanceof BigInteger i && i.compareTo(MIN) >= 0 && i.compareTo(MAX) <= 0;
         };
     }
@@ -95,6 +105,12 @@ final class QgaArguments {
     long integer(String name, long otherwise) {
         Long value = integer(name);
         return value == null ? otherwise : value;
+    }
+
+    /** A list of strings (checked), or null when not given. */
+    @SuppressWarnings("unchecked")
+    List<String> strings(String name) {
+        return (List<String>) values.get(name);
     }
 
     Boolean bool(String name) {

@@ -15,7 +15,6 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
-import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -87,8 +86,7 @@ public class QgaFileCommands implements CommandSet {
         }
         FileChannel channel;
         try {
-            Path path = files.resolve(guestPath);
-            channel = FileChannel.open(path, options);
+            channel = files.open(guestPath, options); // the seam's walk: a planted link does not redirect it
         } catch (IllegalArgumentException e) {
             throw new CommandException("failed to open file '" + guestPath + "' (mode: '" + mode + "'): " + e.getMessage());
         } catch (IOException e) {

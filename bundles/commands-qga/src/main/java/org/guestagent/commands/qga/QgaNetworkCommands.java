@@ -3,8 +3,10 @@ package org.guestagent.commands.qga;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InterfaceAddress;
 import java.net.NetworkInterface;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,7 +20,11 @@ import org.guestagent.api.command.CommandArgument;
 import org.guestagent.api.command.CommandException;
 import org.guestagent.api.command.CommandSet;
 import org.guestagent.api.command.ServesCommands;
+import org.guestagent.api.platform.NativePlatform;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 
 /**
  * guest-network-get-interfaces: the running kernel's interfaces in index order, as qemu-ga lists
@@ -28,6 +34,18 @@ import org.osgi.service.component.annotations.Component;
 @Component(service = CommandSet.class)
 @ServesCommands(commands = "guest-network-get-interfaces", protocols = "qga")
 public class QgaNetworkCommands implements CommandSet {
+
+    /** getifaddrs, for the addresses in the kernel's order; Java's own list where it is missing. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile NativePlatform platform;
+
+    public QgaNetworkCommands() {
+    }
+
+    /** For tools and tests: with the given platform (or null). */
+    QgaNetworkCommands(NativePlatform platform) {
+        this.platform = platform;
+    }
 
     @Command("guest-network-get-interfaces")
     public String interfaces(CommandArgument argument) {
@@ -51,30 +69,13 @@ public class QgaNetworkCommands implements CommandSet {
             throw new CommandException("getifaddrs failed: " + e.getMessage());
         }
         links.sort(Comparator.comparingInt(Link::index));
+        Map<String, List<Object>> known = platformAddresses();
         List<Object> result = new ArrayList<>();
         for (Link link : links) {
-            NetworkInterface nic;
-            try {
-                nic = NetworkInterface.getByName(link.name());
-            } catch (IOException e) {
-                nic = null;
-            }
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("name", link.name());
             entry.put("hardware-address", link.mac().isEmpty() ? "00:00:00:00:00:00" : link.mac());
-            List<Object> addresses = new ArrayList<>();
-            for (boolean v4 : new boolean[] {true, false}) {
-                for (InterfaceAddress a : nic == null ? List.<InterfaceAddress>of() : nic.getInterfaceAddresses()) {
-                    if ((a.getAddress() instanceof Inet4Address) != v4) {
-                        continue;
-                    }
-                    Map<String, Object> address = new LinkedHashMap<>();
-                    address.put("ip-address-type", v4 ? "ipv4" : "ipv6");
-                    address.put("ip-address", v4 ? a.getAddress().getHostAddress() : ipv6Text((Inet6Address) a.getAddress()));
-                    address.put("prefix", (int) a.getNetworkPrefixLength());
-                    addresses.add(address);
-                }
-            }
+            List<Object> addresses = known != null ? known.getOrDefault(link.name(), List.of()) : javaAddresses(link.name());
             if (!addresses.isEmpty()) {
                 entry.put("ip-addresses", addresses);
                 Map<String, Object> statistics = statistics(link.name());
@@ -85,6 +86,70 @@ public class QgaNetworkCommands implements CommandSet {
             result.add(entry);
         }
         return Json.of(result);
+    }
+
+    /**
+     * Every interface's addresses from getifaddrs (through the platform bundle), in its order, as
+     * qemu-ga lists them; null when the platform is not there.
+     */
+    private Map<String, List<Object>> platformAddresses() {
+        NativePlatform nativePlatform = platform;
+        if (nativePlatform == null) {
+            return null;
+        }
+        List<NativePlatform.InterfaceAddress> all;
+        try {
+            all = nativePlatform.interfaceAddresses();
+        } catch (UnsupportedOperationException e) {
+            return null;
+        } catch (IllegalStateException e) {
+            throw new CommandException(e.getMessage());
+        }
+        Map<String, List<Object>> byInterface = new LinkedHashMap<>();
+        for (NativePlatform.InterfaceAddress a : all) {
+            String text;
+            try {
+                InetAddress address = InetAddress.getByAddress(a.address());
+                text = address instanceof Inet6Address v6 ? ipv6Text(v6) : address.getHostAddress();
+            } catch (UnknownHostException e) {
+                continue; // not 4 or 16 bytes: cannot be
+            }
+            byInterface.computeIfAbsent(a.interfaceName(), name -> new ArrayList<>())
+                    .add(address(a.ipv6() ? "ipv6" : "ipv4", text, a.prefixLength()));
+        }
+        return byInterface;
+    }
+
+    /**
+     * The addresses Java knows (where the platform bundle is missing): IPv4 then IPv6, but not
+     * always in the kernel's order (Java reads IPv6 addresses from /proc/net/if_inet6).
+     */
+    private static List<Object> javaAddresses(String name) {
+        NetworkInterface nic;
+        try {
+            nic = NetworkInterface.getByName(name);
+        } catch (IOException e) {
+            nic = null;
+        }
+        List<Object> addresses = new ArrayList<>();
+        for (boolean v4 : new boolean[] {true, false}) {
+            for (InterfaceAddress a : nic == null ? List.<InterfaceAddress>of() : nic.getInterfaceAddresses()) {
+                if ((a.getAddress() instanceof Inet4Address) != v4) {
+                    continue;
+                }
+                addresses.add(address(v4 ? "ipv4" : "ipv6", v4 ? a.getAddress().getHostAddress()
+                        : ipv6Text((Inet6Address) a.getAddress()), a.getNetworkPrefixLength()));
+            }
+        }
+        return addresses;
+    }
+
+    private static Map<String, Object> address(String type, String text, int prefix) {
+        Map<String, Object> address = new LinkedHashMap<>();
+        address.put("ip-address-type", type);
+        address.put("ip-address", text);
+        address.put("prefix", prefix);
+        return address;
     }
 
     /** RFC 5952 text (the longest run of zero groups as ::), without a scope, as inet_ntop writes it. */

@@ -304,7 +304,9 @@ public class VirtioSerialExchange implements Exchange {
                 if (ended) {
                     return;
                 }
-                if (pendingBytes + answer.length <= outputLimit) {
+                // the limit bounds a backlog: one answer larger than it (guest-exec-status with 16 MiB of
+                // output, a 48 MiB guest-file-read) still goes to a host that has read all before it
+                if (pendingBytes == 0 || pendingBytes + answer.length <= outputLimit) {
                     answers.add(ByteBuffer.wrap(answer));
                     pendingBytes += answer.length;
                     notifyAll();

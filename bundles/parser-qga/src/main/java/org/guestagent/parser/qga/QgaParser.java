@@ -115,7 +115,13 @@ public class QgaParser implements Parser {
     static final String COMMAND_NOT_FOUND = "CommandNotFound";
 
     private static final System.Logger LOG = System.getLogger(QgaParser.class.getName());
-    private static final JsonFactory JSON = new JsonFactory();
+    /**
+     * Strings up to qemu-ga's largest JSON token (64 MiB): Jackson's default of 20 million
+     * characters is less than a guest-exec-status with 16 MiB of output in base64.
+     */
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder().maxStringLength(64 << 20).build())
+            .build();
     private static final byte DELIMITER = (byte) 0xFF;
 
     /** The request's JSON is broken; the message is qemu-ga's text after "JSON parse error, ". */

@@ -155,6 +155,16 @@ public final class FileHandle implements AutoCloseable {
         return openAt(name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, mode);
     }
 
+    /**
+     * Opens the file {@code name}, never through a link, to be reopened through {@link #procPath()}
+     * with the access wanted: with {@code create}, made (mode less the umask) when missing and
+     * opened for writing; else opened as a path only (O_PATH), so that neither access nor a FIFO
+     * is touched yet.
+     */
+    public FileHandle openFile(String name, boolean create, int mode) throws IOException {
+        return create ? openAt(name, O_WRONLY | O_CREAT | O_NOFOLLOW, mode) : openAt(name, O_PATH | O_NOFOLLOW, 0);
+    }
+
     /** Opens the symbolic link {@code name} itself (O_PATH), e.g. to read it. */
     public FileHandle link(String name) throws IOException {
         return openAt(name, O_PATH | O_NOFOLLOW, 0);

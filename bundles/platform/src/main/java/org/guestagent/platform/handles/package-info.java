@@ -3,7 +3,7 @@
  * file access: used by the system bundle's files under a root folder.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.guestagent.platform.handles;
 
 import org.osgi.annotation.bundle.Export;

@@ -1,0 +1,250 @@
+package org.guestagent.itests.kvm;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assume.assumeTrue;
+import static org.ops4j.pax.exam.CoreOptions.options;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import javax.inject.Inject;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import org.guestagent.api.runtime.PairingRegistry;
+import org.guestagent.api.system.GuestFiles;
+import org.guestagent.api.system.SystemActions;
+import org.guestagent.itests.support.AgentBundles;
+import org.guestagent.itests.support.Await;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.FrameworkUtil;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.cm.ConfigurationAdmin;
+
+/**
+ * guest-fsfreeze-* on a real file system: a loop-mounted ext4 image, frozen with FIFREEZE through
+ * the QGA pair (the system actions set to real), while a writer process waits; thawed by the host,
+ * by the agent's own timeout, and by stopping the command bundle. Needs root (mount, FIFREEZE),
+ * mkfs.ext4 (e2fsprogs) and mount; skips without them.
+ * <p>
+ * The image is mounted in the machine's mount namespace, not in one of its own: the agent runs in
+ * this JVM, whose threads cannot enter another mount namespace (setns needs a single-threaded
+ * process), and a freeze acts on the file system, not on a mount, so a namespace would not narrow
+ * it anyway. Only the image's mount point is ever named (guest-fsfreeze-freeze-list); the test
+ * never sends guest-fsfreeze-freeze, which would freeze every file system of the machine.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class QgaFsFreezeTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String ACTIONS_PID = "org.guestagent.system.actions";
+    private static final String FSFREEZE_PID = "org.guestagent.commands.qga.fsfreeze";
+
+    @Inject
+    private PairingRegistry pairs;
+    @Inject
+    private ConfigurationAdmin configAdmin;
+    @Inject
+    private GuestFiles files;
+
+    private static Path socket;
+    private Path scratch;
+    private Path mountPoint;
+
+    @Configuration
+    public Option[] config() {
+        return options(AgentBundles.foundation(),
+                AgentBundles.allCommands(AgentBundles.scratch("qga-fsfreeze-root")),
+                AgentBundles.ours("bundles/exchange-virtio-serial"),
+                AgentBundles.ours("bundles/parser-qga"),
+                AgentBundles.ours("bundles/commands-qga"));
+    }
+
+    private static boolean isRoot() {
+        try {
+            return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid") == 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static boolean onPath(String program) {
+        for (String dir : List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin")) {
+            if (Files.isExecutable(Path.of(dir, program))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String run(String... command) throws Exception {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        process.getOutputStream().close();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(String.join(" ", command) + " did not end", process.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(String.join(" ", command) + ": " + out, 0, process.exitValue());
+        return out;
+    }
+
+    /** Once: the QGA pair on a socket and the system actions real (static: the container lives for the class). */
+    @Before
+    public void imageMountedAndPairListening() throws Exception {
+        assumeTrue("fsfreeze needs root (mount -o loop, FIFREEZE): skipped, not root", isRoot());
+        assumeTrue("mkfs.ext4 (e2fsprogs) or mount is missing: scripts/install-test-deps.sh", onPath("mkfs.ext4") && onPath("mount"));
+        if (socket == null) {
+            socket = AgentBundles.scratch("qga-fsfreeze-socket").resolve("agent.sock");
+            Hashtable<String, Object> exchange = new Hashtable<>();
+            exchange.put("mode", "unix-listen");
+            exchange.put("path", socket.toString());
+            configAdmin.getConfiguration("org.guestagent.exchange.virtioserial", "?").update(exchange);
+            Hashtable<String, Object> real = new Hashtable<>();
+            real.put("mode", "real");
+            configAdmin.getConfiguration(ACTIONS_PID, "?").update(real);
+            Await.until("the system actions are real", Duration.ofSeconds(60), () -> {
+                BundleContext context = FrameworkUtil.getBundle(getClass()).getBundleContext();
+                ServiceReference<SystemActions> ref = context.getServiceReference(SystemActions.class);
+                return ref != null && !context.getService(ref).isRecording();
+            });
+        }
+        String exchange = "unix-listen:" + socket;
+        Await.until("the QGA pair serves " + exchange, Duration.ofSeconds(60),
+                () -> pairs.pairs().stream().anyMatch(p -> p.exchange().equals(exchange)));
+        Await.until("guest-fsfreeze-status answers", Duration.ofSeconds(60), () -> ask("{\"execute\":\"guest-fsfreeze-status\"}").has("return"));
+
+        // each test its own image (Pax Exam runs @AfterClass after every test method, so per test it is)
+        scratch = AgentBundles.scratch("qga-fsfreeze");
+        Path image = scratch.resolve("ext4.img");
+        try (RandomAccessFile file = new RandomAccessFile(image.toFile(), "rw")) {
+            file.setLength(64L << 20);
+        }
+        run("mkfs.ext4", "-q", "-F", image.toString());
+        mountPoint = Files.createDirectories(scratch.resolve("mnt"));
+        run("mount", "-o", "loop", image.toString(), mountPoint.toString());
+    }
+
+    @After
+    public void unmount() throws Exception {
+        if (mountPoint != null) {
+            // whatever happened above, leave nothing frozen or mounted
+            new ProcessBuilder("fsfreeze", "--unfreeze", mountPoint.toString()).start().waitFor(30, TimeUnit.SECONDS);
+            run("umount", mountPoint.toString());
+            mountPoint = null;
+        }
+    }
+
+    private static JsonNode ask(String request) throws Exception {
+        try (QgaHost host = new QgaHost(socket)) {
+            host.write(request);
+            byte[] line = host.answer();
+            assertNotNull("an answer to " + request, line);
+            return JSON.readTree(line);
+        }
+    }
+
+    private String freezeList() {
+        return "{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":[\"" + mountPoint + "\"]}}";
+    }
+
+    /** A process that writes a file on the image: while the image is frozen it waits in the kernel. */
+    private Process writer(String name, String text) throws IOException {
+        return new ProcessBuilder("sh", "-c", "printf %s \"$1\" > \"$2\"", "writer", text, mountPoint.resolve(name).toString()).start();
+    }
+
+    /** Shows the writer waiting: still running well after it started (it takes milliseconds otherwise). */
+    private static void assertBlocked(Process writer) throws InterruptedException {
+        assertTrue("the write ended while the file system was frozen", !writer.waitFor(3, TimeUnit.SECONDS));
+    }
+
+    private void assertCompletes(Process writer, String name, String text) throws Exception {
+        assertTrue("the write did not end within 60 s of the thaw", writer.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, writer.exitValue());
+        assertEquals(text, Files.readString(mountPoint.resolve(name)));
+    }
+
+    @Test
+    public void aWriteWaitsWhileFrozenAndEndsOnThawWithTheHookAroundBoth() throws Exception {
+        Path hookLog = scratch.resolve("hook.log");
+        Path hook = files.resolve("/etc/qemu/fsfreeze-hook");
+        Files.createDirectories(hook.getParent());
+        Files.writeString(hook, "#!/bin/sh\necho \"$1\" >> '" + hookLog + "'\n");
+        Files.setPosixFilePermissions(hook, PosixFilePermissions.fromString("rwxr-xr-x"));
+        try {
+            assertEquals("1", ask(freezeList()).get("return").toString());
+            assertEquals("\"frozen\"", ask("{\"execute\":\"guest-fsfreeze-status\"}").get("return").toString());
+            Process writer = writer("during-freeze.txt", "written while frozen");
+            assertBlocked(writer);
+            assertEquals("1", ask("{\"execute\":\"guest-fsfreeze-thaw\"}").get("return").toString());
+            assertCompletes(writer, "during-freeze.txt", "written while frozen");
+            assertEquals("\"thawed\"", ask("{\"execute\":\"guest-fsfreeze-status\"}").get("return").toString());
+            assertEquals("freeze\nthaw\n", Files.readString(hookLog));
+        } finally {
+            Files.delete(hook);
+        }
+    }
+
+    @Test
+    public void stoppingTheCommandBundleWhileFrozenThaws() throws Exception {
+        assertEquals("1", ask(freezeList()).get("return").toString());
+        Process writer = writer("during-stop.txt", "written after the stop");
+        assertBlocked(writer);
+        Bundle commands = null;
+        for (Bundle b : FrameworkUtil.getBundle(getClass()).getBundleContext().getBundles()) {
+            if (b.getSymbolicName() != null && b.getSymbolicName().endsWith("commands-qga")) {
+                commands = b;
+            }
+        }
+        assertNotNull("the commands-qga bundle", commands);
+        commands.stop();
+        try {
+            assertCompletes(writer, "during-stop.txt", "written after the stop");
+        } finally {
+            commands.start();
+        }
+    }
+
+    @Test
+    public void aFreezeTheHostForgetsIsThawedAfterTheTimeout() throws Exception {
+        org.osgi.service.cm.Configuration fsfreeze = configAdmin.getConfiguration(FSFREEZE_PID, "?");
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put("timeout.seconds", 2L);
+        fsfreeze.update(props);
+        try {
+            // the component takes the new timeout when it is made again: freeze until a freeze ends by itself
+            Await.until("a freeze is thawed by the agent's timeout", Duration.ofSeconds(60), () -> {
+                assertEquals("1", ask(freezeList()).get("return").toString());
+                Process writer = writer("during-timeout.txt", "written after the timeout");
+                boolean ended = writer.waitFor(20, TimeUnit.SECONDS);
+                if (!ended) {
+                    ask("{\"execute\":\"guest-fsfreeze-thaw\"}");
+                    writer.waitFor(60, TimeUnit.SECONDS);
+                }
+                return ended;
+            });
+            assertEquals("written after the timeout", Files.readString(mountPoint.resolve("during-timeout.txt")));
+            assertEquals("\"thawed\"", ask("{\"execute\":\"guest-fsfreeze-status\"}").get("return").toString());
+        } finally {
+            fsfreeze.delete();
+        }
+    }
+}
