@@ -72,12 +72,17 @@ public final class AgentRun implements AutoCloseable {
 
     /** Starts bin/guest-agent --foreground (which execs the JVM, so the process is the agent). */
     public Process start(Path xenstoreSocket) throws IOException {
+        return start(xenstoreSocket, "core,xen");
+    }
+
+    /** The same with other features (e.g. core,xen,shell). */
+    public Process start(Path xenstoreSocket, String features) throws IOException {
         if (process != null && process.isAlive()) {
             throw new IllegalStateException("the agent is still running");
         }
         starts++;
         ProcessBuilder builder = new ProcessBuilder(List.of(home.resolve("bin/guest-agent").toString(), "--foreground",
-                "--root", root.toString(), "--features", "core,xen",
+                "--root", root.toString(), "--features", features,
                 "--pidfile", pidFile().toString(), "--logfile", logFile().toString()))
                 .directory(dir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
