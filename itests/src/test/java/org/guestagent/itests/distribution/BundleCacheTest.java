@@ -156,7 +156,7 @@ class BundleCacheTest {
     /** Symbolic name -> "id|state|location" of every bundle, from the shell's lb. */
     private Map<String, String> bundles() throws Exception {
         Distribution.Result r = Distribution.run(agent.home(), scratch, LIMIT, null, "bin/guest-agent", "shell",
-                "--root", agent.root().toString(), "-c", "lb -s -l");
+                "--root", agent.root().toString(), "-c", "lb -l");
         Distribution.Result names = Distribution.run(agent.home(), scratch, LIMIT, null, "bin/guest-agent", "shell",
                 "--root", agent.root().toString(), "-c", "lb -s");
         assertEquals(0, r.code(), r.toString());
