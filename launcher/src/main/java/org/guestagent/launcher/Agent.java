@@ -31,7 +31,7 @@ import org.osgi.framework.wiring.BundleRevision;
 import org.osgi.service.condition.Condition;
 
 /**
- * The embedded Felix: installs the bundles of the configured features with their start levels,
+ * The embedded Felix: applies the configured features to the kept bundle cache ({@link BundleCache}),
  * then starts the framework, which brings the bundles up level by level (ConfigAdmin first,
  * FileInstall last) before {@link #start()} returns.
  */
@@ -47,6 +47,8 @@ final class Agent {
     /** The service of the bundles stopped first: no request comes in any more, those in hand are answered. */
     static final String EXCHANGE_SERVICE = "org.guestagent.api.transport.Exchange";
     static final String FILEINSTALL = "org.apache.felix.fileinstall";
+    /** Registered when the bundle cache was made anew; commands-update names it too (RecordedUpdates). */
+    static final String FRESH_CACHE_CONDITION = "org.guestagent.launcher.fresh-bundle-cache";
 
     /** Gogo's shell options; without --nointeractive its console reads the terminal. */
     static final String GOSH_ARGS = "gosh.args";
@@ -54,6 +56,7 @@ final class Agent {
     private final Settings settings;
     private final boolean console;
     private Felix felix;
+    private DropInWatcher dropIns;
 
     Agent(Settings settings) {
         this(settings, false);
@@ -114,8 +117,7 @@ final class Agent {
     /** Boots the framework; returns once every start level has been reached. */
     void start(List<Install> plan) throws BundleException, IOException, ConfigException {
         settings.ownFiles.folder(settings.stateDir).close();
-        // Felix empties its cache at the first init by following links; empty it here by handles
-        settings.ownFiles.deleteTree(settings.felixCache());
+        BundleCache cache = BundleCache.open(settings.ownFiles, settings.felixCache());
         Map<String, Object> config = new HashMap<>(settings.frameworkProperties());
         // Boot in two steps: first ConfigAdmin and FileInstall, then (once config/ is loaded) the rest.
         int finalLevel = Integer.parseInt(String.valueOf(
@@ -131,6 +133,14 @@ final class Agent {
         config.put("felix.log.level", Integer.toString(LogSetup.felixLevel(settings.logLevel)));
         felix = new Felix(config);
         felix.init();
+        String lost = cache.lostBundles(felix.getBundleContext());
+        if (lost != null) {
+            felix.stop(); // only initialised: releases the cache
+            awaitStopped();
+            cache.rebuild(lost);
+            felix = new Felix(config);
+            felix.init();
+        }
         BundleContext context = felix.getBundleContext();
         context.addFrameworkListener(event -> {
             if (event.getType() == FrameworkEvent.ERROR) {
@@ -138,15 +148,16 @@ final class Agent {
             }
         });
         DropInGate gate = new DropInGate(context, TrustedFiles.ofThisProcess(), signedJars(), settings.configDir, settings.deployDir);
+        BundleCache.Changes changes = cache.apply(context, plan);
+        LOG.info("bundle cache " + cache.dir() + (cache.isFresh() ? " made anew: " : " kept: ") + changes.installed() + " installed, "
+                + changes.updated() + " updated, " + changes.uninstalled() + " uninstalled, " + changes.kept() + " kept of the features");
+        if (cache.isFresh()) {
+            registerFreshCacheCondition(context);
+        }
         List<Bundle> installed = new ArrayList<>();
         for (Install item : plan) {
-            Bundle bundle = context.installBundle(item.url(), Files.newInputStream(item.jar()));
-            bundle.adapt(BundleStartLevel.class).setStartLevel(item.startLevel());
-            if (!isFragment(bundle)) {
-                bundle.start(); // takes effect when the framework reaches the bundle's level
-            }
+            Bundle bundle = context.getBundle(item.url());
             installed.add(bundle);
-            LOG.fine(() -> "installed " + item.url() + " at level " + item.startLevel());
             if (FILEINSTALL.equals(bundle.getSymbolicName())) {
                 try {
                     gate.register(bundle); // before FileInstall's first look at deploy/ and config/
@@ -155,14 +166,78 @@ final class Agent {
                 }
             }
         }
+        refuseUntrustedDropIns(context, gate);
+        dropIns = DropInWatcher.start(List.of(settings.deployDir, settings.configDir));
         try (DeployedAtBoot deployed = DeployedAtBoot.watch(context, settings.deployDir, gate)) {
             felix.start();
             awaitConfigurations(context, gate);
             raiseStartLevel(finalLevel);
+            scanDropIns(); // FileInstall starts what it installed below the bundles' level only at a scan
             deployed.awaitStarted();
         }
         registerBootCondition(context);
         reportNotStarted(installed);
+    }
+
+    private void scanDropIns() {
+        try {
+            dropIns.scanAll();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void awaitStopped() throws BundleException {
+        try {
+            felix.waitForStop(0);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BundleException("interrupted while releasing the bundle cache", e);
+        }
+    }
+
+    /**
+     * The condition that tells agentupdate the cache was made anew (first start, or a cache found
+     * unusable), so it puts its recorded updates back; a kept cache holds them already.
+     */
+    private static void registerFreshCacheCondition(BundleContext context) {
+        context.registerService(Condition.class, Condition.INSTANCE,
+                new Hashtable<>(Map.of(Condition.CONDITION_ID, FRESH_CACHE_CONDITION)));
+    }
+
+    /**
+     * A bundle of deploy/ kept in the cache is taken out when its jar may no longer be trusted (its
+     * owner or mode changed while the agent was stopped): FileInstall sees no change in such a file,
+     * so without this the trust check would not run on it at the start.
+     */
+    private void refuseUntrustedDropIns(BundleContext context, DropInGate gate) {
+        Path deploy = settings.deployDir.toAbsolutePath().normalize();
+        for (Bundle b : context.getBundles()) {
+            Path jar = fileOf(b.getLocation());
+            if (jar == null || !deploy.equals(jar.getParent()) || !Files.exists(jar)) {
+                continue;
+            }
+            String refusal = gate.refusal(jar.toFile());
+            if (refusal != null) {
+                LOG.severe("refused " + jar + ": " + refusal + "; its bundle is removed (fix the file, then touch it to retry)");
+                try {
+                    b.uninstall();
+                } catch (BundleException e) {
+                    LOG.log(Level.WARNING, "cannot uninstall " + name(b) + ": " + e.getMessage(), e);
+                }
+            }
+        }
+    }
+
+    private static Path fileOf(String location) {
+        if (!location.startsWith("file:")) {
+            return null;
+        }
+        try {
+            return Path.of(java.net.URI.create(location)).toAbsolutePath().normalize();
+        } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
+            return null;
+        }
     }
 
     /**
@@ -369,6 +444,9 @@ final class Agent {
             return true;
         }
         long deadline = System.currentTimeMillis() + timeoutSeconds * 1000L;
+        if (dropIns != null) {
+            dropIns.close();
+        }
         try {
             stopExchanges(deadline);
             felix.stop();

@@ -137,7 +137,7 @@ final class Settings {
         return out.toString();
     }
 
-    /** The bundle cache: below the state folder, emptied at every start (see Agent.start). */
+    /** The bundle cache: below the state folder, kept between starts (see BundleCache). */
     Path felixCache() {
         return stateDir.resolve("felix-cache");
     }
@@ -151,8 +151,8 @@ final class Settings {
         }
         props.putAll(variables);
         props.put("org.osgi.framework.storage", felixCache().toString());
-        // every boot starts from the features, not from last run's cache
-        props.put("org.osgi.framework.storage.clean", "onFirstInit");
+        // the cache is kept: BundleCache applies the features to it and rebuilds it when unusable
+        props.put("org.osgi.framework.storage.clean", "none");
         props.put("felix.fileinstall.dir", configDir.toString());
         if (trustStore != null) {
             // read by agentupdate: the signed-bundle mode holds for updates as for deploy/

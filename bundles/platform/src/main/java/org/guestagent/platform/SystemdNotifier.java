@@ -33,8 +33,14 @@ public class SystemdNotifier {
     private static final System.Logger LOG = System.getLogger(SystemdNotifier.class.getName());
     /** The core's framework property: the start level at which the boot is over. */
     static final String BOOT_LEVEL_PROPERTY = "guestagent.boot.startlevel";
-    private static final long STATUS_PERIOD_MILLIS = 1_000;
+    /**
+     * Once ready, how often the STATUS line is brought up to date (its answered counts): an idle
+     * agent is woken no more than this and the watchdog pings demand. A stuck dispatcher is told at once.
+     */
+    private static final long STATUS_PERIOD_MILLIS = 60_000;
+    /** Until ready, the first look again after this; then less and less often, up to the longest. */
     private static final long STARTING_PERIOD_MILLIS = 100;
+    private static final long STARTING_PERIOD_LONGEST_MILLIS = 5_000;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile PairingRegistry pairs;
@@ -109,6 +115,7 @@ public class SystemdNotifier {
         boolean ready = false;
         boolean withheld = false;
         String lastStatus = null;
+        long startingPeriod = STARTING_PERIOD_MILLIS;
         while (active) {
             long now = System.nanoTime();
             PairingRegistry registry = pairs;
@@ -143,7 +150,10 @@ public class SystemdNotifier {
                     send("STATUS=" + text);
                 }
             }
-            long sleepMillis = ready ? STATUS_PERIOD_MILLIS : STARTING_PERIOD_MILLIS;
+            long sleepMillis = ready ? STATUS_PERIOD_MILLIS : startingPeriod;
+            if (!ready && bootOver(context, bootLevel)) {
+                startingPeriod = Math.min(startingPeriod * 2, STARTING_PERIOD_LONGEST_MILLIS); // waits for a pair
+            }
             if (ready && watchdogNanos > 0) {
                 sleepMillis = Math.min(sleepMillis, Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextPing - System.nanoTime())));
             }

@@ -45,9 +45,9 @@ import org.osgi.service.metatype.annotations.Designate;
  * Updates that could stop the request path (core, parser, exchange, API, this bundle) are applied
  * on a separate thread shortly after the answer was written; the others are applied at once.
  */
-// Immediate: it puts recorded updates back at boot, before anyone calls agentupdate (the command
-// set that uses it stays unloaded until its first call).
-@Component(service = UpdateManager.class, configurationPid = UpdateConfig.PID, immediate = true)
+// Delayed: the launcher keeps the framework's bundle cache, so installed updates are there at the
+// next start; only a cache made anew needs them put back (RecordedUpdates).
+@Component(service = UpdateManager.class, configurationPid = UpdateConfig.PID)
 @Designate(ocd = UpdateConfig.class)
 public class UpdateManager {
 
@@ -66,13 +66,6 @@ public class UpdateManager {
             @Reference SystemActions actions) {
         this(context, UpdateSettings.from(config, context.getProperty(UpdateSettings.TRUST_STORE_PROPERTY),
                 context.getProperty(UpdateSettings.TRUST_STORE_PASSWORD_PROPERTY)), files, actions);
-        // Once per framework run: the launcher starts from its features with a clean bundle cache,
-        // so recorded updates are put back here (a re-activation must not try again and again).
-        String once = "guestagent.updates.reapplied." + context.getProperty(Constants.FRAMEWORK_UUID);
-        if (System.getProperty(once) == null) {
-            System.setProperty(once, "true");
-            reapplyRecorded();
-        }
     }
 
     UpdateManager(BundleContext context, UpdateSettings settings, GuestFiles files, SystemActions actions) {
@@ -127,8 +120,8 @@ public class UpdateManager {
     }
 
     /**
-     * Puts back, right after activation (in a thread of its own: not in the framework's start-level
-     * thread), the recorded update bundles that the framework lacks or has in a lower version (a
+     * Puts back (in a thread of its own: not in the framework's start-level thread) the recorded
+     * update bundles that the framework lacks or has in a lower version (a
      * newer installed version, e.g. from a new distribution, wins). Until they are back, a boot
      * hold keeps the core from answering 404 for a command they bring.
      */

@@ -35,8 +35,10 @@ import org.osgi.service.metatype.annotations.Designate;
  * spoils the next. Requests of a connection that ended are dropped, queued or not, so a new host
  * is answered at once. Answers go out through a per-connection writer thread with a bounded
  * buffer: a host that stops reading blocks only that thread, and when the buffer is full the
- * connection and its backlog are dropped. Nothing here ever spins: reads block, and a port with no
- * host is looked at again after {@code idle.poll.millis}.
+ * connection and its backlog are dropped. Nothing here ever spins: reads block, a missing port is
+ * waited for through the kernel's file notification, and a port with no host (its reads see end of
+ * file at once, and poll(2) reports a hang-up at once: the kernel tells a host's arrival only by
+ * SIGIO) is looked at again after {@code idle.poll.millis}.
  */
 @Component(configurationPid = VirtioSerialExchangeConfig.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
         property = Exchange.PROTOCOL + "=" + VirtioSerialExchange.PROTOCOL)
@@ -54,6 +56,8 @@ public class VirtioSerialExchange implements Exchange {
 
     private final BlockingQueue<Incoming> incoming = new LinkedBlockingQueue<>(QUEUE_CAPACITY);
     private final AtomicLong generations = new AtomicLong();
+    /** How long receive() waits before giving null: long, as a stop interrupts the dispatcher's wait, so an idle agent is not woken. */
+    long receiveWaitMillis = 60_000;
     private volatile Connection current;
     private volatile boolean running;
     private String mode;
@@ -124,7 +128,7 @@ public class VirtioSerialExchange implements Exchange {
 
     @Override
     public RawRequest receive() throws InterruptedException {
-        Incoming next = incoming.poll(1, TimeUnit.SECONDS);
+        Incoming next = incoming.poll(receiveWaitMillis, TimeUnit.MILLISECONDS);
         while (next != null && next.connection != current) {
             next = incoming.poll(); // of a host that left: drop it
         }
@@ -215,7 +219,14 @@ public class VirtioSerialExchange implements Exchange {
                     LOG.log(Level.INFO, "no QGA port {0} yet; waiting for it", path);
                     reportedMissing = true;
                 }
-                sleepQuietly();
+                try {
+                    awaitCreated(path);
+                } catch (InterruptedException stopping) {
+                    return;
+                } catch (IOException notWatchable) {
+                    LOG.log(Level.DEBUG, "cannot watch for " + path + ": " + notWatchable);
+                    sleepQuietly();
+                }
             } catch (InterruptedException e) {
                 return;
             } catch (IOException e) {
@@ -224,6 +235,31 @@ public class VirtioSerialExchange implements Exchange {
                     closeQuietly(portFile);
                     port = null;
                     sleepQuietly();
+                }
+            }
+        }
+    }
+
+    /**
+     * Blocks until the file exists, woken by the kernel's file notification (inotify) on the nearest
+     * folder that exists (the port's folder, /dev/virtio-ports, appears with the first port): no
+     * timer wakes an agent whose guest has no port.
+     */
+    static void awaitCreated(Path file) throws IOException, InterruptedException {
+        Path target = file.toAbsolutePath().normalize();
+        while (!Files.exists(target)) {
+            Path folder = target.getParent();
+            while (folder != null && !Files.isDirectory(folder)) {
+                folder = folder.getParent();
+            }
+            if (folder == null) {
+                throw new NoSuchFileException(target.toString());
+            }
+            try (java.nio.file.WatchService watcher = folder.getFileSystem().newWatchService()) {
+                folder.register(watcher, java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
+                Path next = folder.resolve(folder.relativize(target).getName(0));
+                if (!Files.exists(next)) { // created before the watch began: look again at once
+                    watcher.take();
                 }
             }
         }

@@ -19,6 +19,6 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(description = "The longest request kept; a longer one is answered as broken JSON")
     int request_max_bytes() default 16 * 1024 * 1024;
 
-    @AttributeDefinition(description = "Milliseconds between looks at a virtio-serial port that no host holds open")
-    int idle_poll_millis() default 200;
+    @AttributeDefinition(description = "Milliseconds between looks at a virtio-serial port that no host holds open (the kernel tells a host's arrival only by SIGIO)")
+    int idle_poll_millis() default 1000;
 }

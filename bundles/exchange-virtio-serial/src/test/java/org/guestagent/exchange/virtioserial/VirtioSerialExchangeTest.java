@@ -25,6 +25,7 @@ class VirtioSerialExchangeTest {
     @TempDir
     Path dir;
     private final VirtioSerialExchange exchange = new VirtioSerialExchange();
+    private int idlePollMillis = 100;
 
     private void start(int outputLimit) throws IOException {
         start("unix-listen", dir.resolve("qga.sock"), outputLimit);
@@ -37,8 +38,9 @@ class VirtioSerialExchangeTest {
             public String path() { return path.toString(); }
             public int output_buffer_bytes() { return outputLimit; }
             public int request_max_bytes() { return 1 << 20; }
-            public int idle_poll_millis() { return 100; }
+            public int idle_poll_millis() { return idlePollMillis; }
         });
+        exchange.receiveWaitMillis = 1000;
     }
 
     @AfterEach
@@ -56,7 +58,7 @@ class VirtioSerialExchangeTest {
         c.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
     }
 
-    /** Polls receive() (which gives null after a second without requests) for up to 30 s. */
+    /** Polls receive() (which here gives null after a second without requests) for up to 30 s. */
     private RawRequest next() throws Exception {
         for (int i = 0; i < 30; i++) {
             RawRequest r = exchange.receive();
@@ -205,6 +207,43 @@ class VirtioSerialExchangeTest {
         double used = exchangeCpuSeconds() - before;
         double wall = (System.nanoTime() - wallBefore) / 1e9;
         assertTrue(used < wall * 0.2, "the port thread used " + used + " s of CPU in " + wall + " s with no host");
+    }
+
+    @Test
+    void aMissingPortIsWaitedForThroughFileNotification() throws Exception {
+        // the port and its folder appear later, as /dev/virtio-ports/... when the host adds the channel
+        Path port = dir.resolve("virtio-ports/org.qemu.guest_agent.0");
+        idlePollMillis = 600_000; // a timer would not look again within the test: only the notification can
+        start("virtio-serial", port, 1 << 20);
+        Thread.sleep(300);
+        java.nio.file.Files.createDirectories(port.getParent());
+        assertEquals(0, new ProcessBuilder("mkfifo", port.toString()).start().waitFor());
+        // opened for reading and writing: does not wait for the exchange to open its end
+        try (java.io.RandomAccessFile host = new java.io.RandomAccessFile(port.toFile(), "rw")) {
+            host.write("{\"execute\":\"guest-ping\",\"id\":7}".getBytes(StandardCharsets.UTF_8));
+            RawRequest r = next();
+            assertNotNull(r, "the request on the port that appeared arrived");
+            assertEquals("{\"execute\":\"guest-ping\",\"id\":7}", text(r));
+        }
+    }
+
+    @Test
+    void awaitCreatedReturnsOnceTheFileAndItsFoldersExist() throws Exception {
+        Path file = dir.resolve("a/b/port");
+        Thread waiter = new Thread(() -> {
+            try {
+                VirtioSerialExchange.awaitCreated(file);
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        waiter.start();
+        Thread.sleep(200);
+        java.nio.file.Files.createDirectories(file.getParent());
+        Thread.sleep(200);
+        java.nio.file.Files.createFile(file);
+        waiter.join(30_000);
+        assertTrue(!waiter.isAlive(), "awaitCreated still waits after " + file + " was created");
     }
 
     @Test

@@ -74,6 +74,15 @@ final class AnswerHousekeeping {
         return old;
     }
 
+    /** Nanoseconds until the oldest answer expires (0 when it has), Long.MAX_VALUE when there is none. */
+    synchronized long nanosUntilNextExpiry() {
+        if (answers.isEmpty()) {
+            return Long.MAX_VALUE;
+        }
+        long oldest = answers.values().iterator().next();
+        return Math.max(0, oldest + lifetimeNanos - clock.getAsLong());
+    }
+
     /** True when {@code coming} more answers would pass the cap. */
     synchronized boolean wouldPassCap(int coming) {
         return answers.size() + coming > cap;

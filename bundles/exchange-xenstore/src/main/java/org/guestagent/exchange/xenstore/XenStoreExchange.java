@@ -56,8 +56,11 @@ import org.osgi.service.metatype.annotations.Designate;
 public final class XenStoreExchange implements Exchange {
 
     private static final System.Logger LOG = System.getLogger(XenStoreExchange.class.getName());
-    /** How long receive() waits before returning null, so the dispatcher can notice a stop. */
-    private static final long RECEIVE_WAIT_MS = 1000;
+    /**
+     * How long receive() waits before returning null. A stop does not need it (close() and the
+     * dispatcher's interrupt end the wait), so it is long: an idle agent is not woken.
+     */
+    private static final long RECEIVE_WAIT_MS = 60_000;
     /** How many queued requests may have their read on the wire ahead of their turn. */
     private static final int READ_AHEAD = 4;
     /** How many answers may wait for the replier before reply() waits too. */
@@ -66,8 +69,10 @@ public final class XenStoreExchange implements Exchange {
     private static final int BATCH_MAX = 16;
     /** How long close() lets the replier write the answers handed over. */
     private static final long CLOSE_PATIENCE_MS = 5000;
-    /** How often the replier looks for expired answers while it has nothing to write. */
-    private static final long HOUSEKEEPING_INTERVAL_MS = 1000;
+    /** How soon the replier tries again to list the answer folder until it once succeeded (start, reconnect). */
+    private static final long HOUSEKEEPING_RETRY_MS = 1000;
+    /** Expired answers are removed at most this often (or once per lifetime, when that is shorter). */
+    private static final long HOUSEKEEPING_SPACING_MS = 60_000;
     /** Queued by close() to wake a waiting receive(). */
     private static final String CLOSING = new String("closing");
 
@@ -247,17 +252,27 @@ public final class XenStoreExchange implements Exchange {
 
     private void replyLoop() {
         List<Answer> batch = new ArrayList<>();
+        // when the next housekeeping is due (System.nanoTime), or null: no answer to expire, so the
+        // replier sleeps until an answer comes
+        Long due = System.nanoTime(); // at once: lists (or makes) the answer folder
         while (true) {
             batch.clear();
             Answer first;
             try {
-                first = answers.poll(HOUSEKEEPING_INTERVAL_MS, TimeUnit.MILLISECONDS);
+                long wait = due == null ? Long.MAX_VALUE : due - System.nanoTime();
+                first = wait <= 0 ? answers.poll() : answers.poll(wait, TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 return;
             }
-            removeExpiredAnswers();
+            if (due != null && System.nanoTime() - due >= 0) {
+                removeExpiredAnswers();
+                due = nextHousekeeping();
+            }
             if (first == null) {
                 continue;
+            }
+            if (due == null) {
+                due = System.nanoTime() + housekeepingSpacingNanos(); // the answers written now will expire
             }
             batch.add(first);
             answers.drainTo(batch, BATCH_MAX - 1);
@@ -406,6 +421,26 @@ public final class XenStoreExchange implements Exchange {
      * Once: lists the answers already there (an earlier run's), or creates the response folder.
      * Then removes the answers older than the lifetime. Only the replier thread calls this.
      */
+    /**
+     * When to look for expired answers next: soon while the answer folder was never listed; at the
+     * oldest answer's expiry but not sooner than the spacing; null when there is no answer.
+     */
+    private Long nextHousekeeping() {
+        long now = System.nanoTime();
+        if (!answersFound) {
+            return now + TimeUnit.MILLISECONDS.toNanos(HOUSEKEEPING_RETRY_MS);
+        }
+        long untilExpiry = housekeeping.nanosUntilNextExpiry();
+        if (untilExpiry == Long.MAX_VALUE) {
+            return null;
+        }
+        return now + Math.max(untilExpiry, housekeepingSpacingNanos());
+    }
+
+    private long housekeepingSpacingNanos() {
+        return Math.min(TimeUnit.MILLISECONDS.toNanos(HOUSEKEEPING_SPACING_MS), settings.answerLifetime().toNanos());
+    }
+
     private void removeExpiredAnswers() {
         if (!client.isConnected()) {
             return; // next time: the answers waiting to be written go first

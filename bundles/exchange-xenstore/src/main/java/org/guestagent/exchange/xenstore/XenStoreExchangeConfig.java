@@ -25,7 +25,7 @@ public @interface XenStoreExchangeConfig {
     String response_path() default "data/guest";
 
     @AttributeDefinition(description = "Seconds between full rescans of the request folder (a safety net; watches deliver requests at once)")
-    int rescan_interval_seconds() default 10;
+    int rescan_interval_seconds() default 60;
 
     @AttributeDefinition(description = "Seconds to wait for XenStore to answer one operation (or to come back after a lost connection)")
     int request_timeout_seconds() default 30;
