@@ -114,20 +114,29 @@ class KmsActivateDistributionTest {
                   </policy>
                 </busconfig>
                 """.formatted(socket));
-        Process daemon = start(List.of(DAEMON.toString(), "--config-file=" + config, "--nofork", "--print-address"));
+        Process daemon = start(List.of(DAEMON.toString(), "--config-file=" + config, "--nofork", "--print-address"), scratch.resolve("dbus-daemon.err"));
         String address = firstLine(daemon);
         Path record = scratch.resolve("registrations.jsonl");
         Path script = AgentBundles.projectRoot().resolve("bundles/commands-kms/src/test/resources/fake-rhsm.py");
         Process rhsm = start(List.of(PYTHON.toString(), script.toString(), address,
-                Files.createDirectories(scratch.resolve("rhsm-private")).toString(), record.toString()));
-        assertEquals("ready", firstLine(rhsm));
+                Files.createDirectories(scratch.resolve("rhsm-private")).toString(), record.toString()), scratch.resolve("fake-rhsm.err"));
+        assertEquals("ready", firstLine(rhsm), () -> "fake-rhsm.py: " + readQuietly(scratch.resolve("fake-rhsm.err")));
         return record;
     }
 
-    private Process start(List<String> command) throws IOException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    /** Starts a helper program; its standard error (warnings such as dbus-daemon's about file limits) goes to {@code errors}, not into the output the test reads. */
+    private Process start(List<String> command, Path errors) throws IOException {
+        Process p = new ProcessBuilder(command).redirectError(errors.toFile()).start();
         processes.add(p);
         return p;
+    }
+
+    private static String readQuietly(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "(" + e + ")";
+        }
     }
 
     private static String firstLine(Process p) throws Exception {
