@@ -76,7 +76,7 @@ final class Agent {
             if (!Files.isRegularFile(jar)) {
                 missing.add(jar.getFileName().toString());
             }
-            plan.add(new Install(ref.url(), jar, ref.startLevel() > 0 ? ref.startLevel() : DEFAULT_BUNDLE_LEVEL));
+            plan.add(new Install(ref.url(), jar, ref.startLevel() > 0 ? ref.startLevel() : DEFAULT_BUNDLE_LEVEL, ref.start()));
         }
         if (!missing.isEmpty()) {
             throw new ConfigException("bundles missing from " + bundles + ": " + String.join(", ", missing));
@@ -107,8 +107,11 @@ final class Agent {
         }
     }
 
-    /** One bundle to install: where it comes from, its jar, and its start level. */
-    record Install(String url, Path jar, int startLevel) {
+    /**
+     * One bundle to install: where it comes from, its jar, its start level, and whether the
+     * launcher starts it (the shell's bundles are started on demand by the shell listener).
+     */
+    record Install(String url, Path jar, int startLevel, boolean start) {
     }
 
     /** Boots the framework; returns once every start level has been reached. */
@@ -142,7 +145,8 @@ final class Agent {
         for (Install item : plan) {
             Bundle bundle = context.installBundle(item.url(), Files.newInputStream(item.jar()));
             bundle.adapt(BundleStartLevel.class).setStartLevel(item.startLevel());
-            if (!isFragment(bundle)) {
+            // --console needs Gogo at once; otherwise the shell listener starts it when used
+            if (!isFragment(bundle) && (item.start() || console)) {
                 bundle.start(); // takes effect when the framework reaches the bundle's level
             }
             installed.add(bundle);
@@ -162,7 +166,7 @@ final class Agent {
             deployed.awaitStarted();
         }
         registerBootCondition(context);
-        reportNotStarted(installed);
+        reportNotStarted(installed, plan);
     }
 
     /**
@@ -330,9 +334,10 @@ final class Agent {
         }
     }
 
-    private static void reportNotStarted(List<Bundle> installed) {
-        for (Bundle b : installed) {
-            if (!isFragment(b) && b.getState() != Bundle.ACTIVE) {
+    private void reportNotStarted(List<Bundle> installed, List<Install> plan) {
+        for (int i = 0; i < installed.size(); i++) {
+            Bundle b = installed.get(i);
+            if (!isFragment(b) && (plan.get(i).start() || console) && b.getState() != Bundle.ACTIVE) {
                 LOG.severe("bundle " + name(b) + " did not start (state " + state(b.getState()) + "); see the errors above");
             }
         }
