@@ -45,9 +45,9 @@ import org.osgi.service.metatype.annotations.Designate;
  * Updates that could stop the request path (core, parser, exchange, API, this bundle) are applied
  * on a separate thread shortly after the answer was written; the others are applied at once.
  */
-// Immediate: it puts recorded updates back at boot, before anyone calls agentupdate (the command
-// set that uses it stays unloaded until its first call).
-@Component(service = UpdateManager.class, configurationPid = UpdateConfig.PID, immediate = true)
+// Delayed: activated by the first agentupdate, agent:updates or agent:rollback, or at boot by
+// RecordedUpdatesAtBoot when there are recorded updates to put back.
+@Component(service = UpdateManager.class, configurationPid = UpdateConfig.PID)
 @Designate(ocd = UpdateConfig.class)
 public class UpdateManager {
 
@@ -66,13 +66,6 @@ public class UpdateManager {
             @Reference SystemActions actions) {
         this(context, UpdateSettings.from(config, context.getProperty(UpdateSettings.TRUST_STORE_PROPERTY),
                 context.getProperty(UpdateSettings.TRUST_STORE_PASSWORD_PROPERTY)), files, actions);
-        // Once per framework run: the launcher starts from its features with a clean bundle cache,
-        // so recorded updates are put back here (a re-activation must not try again and again).
-        String once = "guestagent.updates.reapplied." + context.getProperty(Constants.FRAMEWORK_UUID);
-        if (System.getProperty(once) == null) {
-            System.setProperty(once, "true");
-            reapplyRecorded();
-        }
     }
 
     UpdateManager(BundleContext context, UpdateSettings settings, GuestFiles files, SystemActions actions) {
