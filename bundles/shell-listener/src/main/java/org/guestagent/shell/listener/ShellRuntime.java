@@ -3,9 +3,7 @@ package org.guestagent.shell.listener;
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -15,7 +13,6 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.wiring.BundleRevision;
-import org.osgi.framework.wiring.FrameworkWiring;
 import org.osgi.util.tracker.ServiceTracker;
 
 /**
@@ -31,7 +28,6 @@ import org.osgi.util.tracker.ServiceTracker;
 final class ShellRuntime implements ShellConnectionHandler {
     /** How long a connection waits for the shell's handler after its bundles were started. */
     static final long HANDLER_WAIT_MS = 30_000;
-    private static final long REFRESH_WAIT_MS = 30_000;
     private static final System.Logger LOG = System.getLogger(ShellRuntime.class.getName());
 
     private final BundleContext context;
@@ -135,58 +131,29 @@ final class ShellRuntime implements ShellConnectionHandler {
     private synchronized void stopIfIdle() {
         pendingStop = null;
         if (open == 0 && !closed) {
-            stopStarted(true);
+            stopStarted();
             LOG.log(System.Logger.Level.INFO, "shell stopped after {0} s without a connection", idleSeconds);
         }
     }
 
     /**
-     * Stops, in reverse order, the bundles started here, then refreshes them so that their class
-     * loaders, and with them their classes' metaspace, can be collected: a stopped bundle keeps its
-     * classes until it is refreshed. Not when another bundle is wired to them (a vendor's bundle
-     * using Gogo's API): a refresh would restart it.
+     * Stops, in reverse order, the bundles started here: their threads, services and objects go.
+     * They are not refreshed, so the few classes they loaded (about 85) stay: Felix SCR is wired to
+     * Gogo's runtime (its optional import for the scr: commands), and a refresh would restart SCR
+     * with every component. Most of what the first shell use loads is the JDK's anyway.
      */
-    private void stopStarted(boolean refresh) {
-        List<Bundle> stopped = new ArrayList<>();
+    private void stopStarted() {
         for (int i = started.size() - 1; i >= 0; i--) {
             Bundle b = started.get(i);
             try {
                 if (b.getState() == Bundle.ACTIVE || b.getState() == Bundle.STARTING) {
                     b.stop(Bundle.STOP_TRANSIENT);
                 }
-                stopped.add(b);
             } catch (BundleException | IllegalStateException e) {
                 LOG.log(System.Logger.Level.WARNING, "stopping " + b.getSymbolicName() + " failed: " + e.getMessage());
             }
         }
         started.clear();
-        if (refresh) {
-            refresh(stopped);
-        }
-    }
-
-    private void refresh(List<Bundle> stopped) {
-        Bundle framework = context.getBundle(0);
-        if (stopped.isEmpty() || framework == null || framework.getState() != Bundle.ACTIVE) {
-            return;
-        }
-        FrameworkWiring wiring = framework.adapt(FrameworkWiring.class);
-        Collection<Bundle> closure = wiring.getDependencyClosure(stopped);
-        if (!stopped.containsAll(closure)) {
-            List<String> others = closure.stream().filter(b -> !stopped.contains(b)).map(Bundle::getSymbolicName).toList();
-            LOG.log(System.Logger.Level.INFO, "the shell's bundles stay loaded (stopped, not refreshed): {0} use them", others);
-            return;
-        }
-        CountDownLatch done = new CountDownLatch(1);
-        wiring.refreshBundles(stopped, event -> done.countDown());
-        try {
-            // a connection coming meanwhile waits for this, so it starts the bundles afresh
-            if (!done.await(REFRESH_WAIT_MS, TimeUnit.MILLISECONDS)) {
-                LOG.log(System.Logger.Level.WARNING, "refreshing the shell's bundles took longer than {0} ms", REFRESH_WAIT_MS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /** Whether the shell's bundles were started here and are still running (for tests and the log). */
@@ -211,8 +178,7 @@ final class ShellRuntime implements ShellConnectionHandler {
         synchronized (this) {
             Bundle framework = context.getBundle(0);
             if (framework != null && framework.getState() == Bundle.ACTIVE) {
-                // no refresh here: this may run while the framework holds this bundle's lock, which a refresh waits for
-                stopStarted(false);
+                stopStarted();
             }
             started.clear();
         }
