@@ -119,6 +119,9 @@ public class LazyLoadingTest {
         Map<String, Integer> active = activeCommandSets();
         assertEquals("command sets activated after 100 version requests and features", Map.of(), active);
         assertEquals("shell bundles after the boot", Map.of(), activeShellBundles());
+        // nor what they use: agentupdate's manager (no update recorded) and the network backends
+        assertEquals(List.of(), activeComponents("org.guestagent.commands-network"));
+        assertFalse(activeComponents("org.guestagent.commands-update").contains("org.guestagent.commands.update.UpdateManager"));
 
         // a password request loads the password set, and only it
         host.call(request("keyinit", "\"1\""));
@@ -169,6 +172,17 @@ public class LazyLoadingTest {
                 if (c.state == ComponentConfigurationDTO.ACTIVE) {
                     active.put(d.name, c.state);
                 }
+            }
+        }
+        return active;
+    }
+
+    private List<String> activeComponents(String bundle) {
+        List<String> active = new ArrayList<>();
+        for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs()) {
+            if (bundle.equals(context.getBundle(d.bundle.id).getSymbolicName())
+                    && scr.getComponentConfigurationDTOs(d).stream().anyMatch(c -> c.state == ComponentConfigurationDTO.ACTIVE)) {
+                active.add(d.name);
             }
         }
         return active;
