@@ -40,6 +40,8 @@ final class ShellRuntime implements ShellConnectionHandler {
     // guarded by this
     private final List<Bundle> started = new ArrayList<>();
     private int open;
+    /** Connections since the start, so that a stop scheduled before the last one can tell. */
+    private long connections;
     private ScheduledFuture<?> pendingStop;
     private boolean closed;
 
@@ -97,6 +99,7 @@ final class ShellRuntime implements ShellConnectionHandler {
             throw new IllegalStateException("the shell listener is stopping");
         }
         open++;
+        connections++;
         if (pendingStop != null) {
             pendingStop.cancel(false);
             pendingStop = null;
@@ -125,10 +128,15 @@ final class ShellRuntime implements ShellConnectionHandler {
         if (open > 0 || closed || started.isEmpty() || idleSeconds < 0) {
             return;
         }
-        pendingStop = timer.schedule(this::stopIfIdle, idleSeconds, TimeUnit.SECONDS);
+        long connection = connections;
+        pendingStop = timer.schedule(() -> stopIfIdle(connection), idleSeconds, TimeUnit.SECONDS);
     }
 
-    private synchronized void stopIfIdle() {
+    /** Stops the shell unless a connection came since the stop was scheduled (a cancel may come too late). */
+    private synchronized void stopIfIdle(long scheduledAfter) {
+        if (connections != scheduledAfter) {
+            return;
+        }
         pendingStop = null;
         if (open == 0 && !closed) {
             stopStarted();
