@@ -28,6 +28,11 @@ import org.osgi.util.tracker.ServiceTracker;
 final class ShellRuntime implements ShellConnectionHandler {
     /** How long a connection waits for the shell's handler after its bundles were started. */
     static final long HANDLER_WAIT_MS = 30_000;
+    /**
+     * Starts an error line: {@code guest-agent shell} then sends it to stderr and exits non-zero
+     * (batch mode, where the shell would mark it so too); a terminal does not show it.
+     */
+    static final char ERROR_MARK = '\u0000';
     private static final System.Logger LOG = System.getLogger(ShellRuntime.class.getName());
 
     private final BundleContext context;
@@ -73,7 +78,7 @@ final class ShellRuntime implements ShellConnectionHandler {
             opened();
         } catch (BundleException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "The shell could not be started: " + e.getMessage(), e);
-            ShellSocket.say(client, "The shell could not be started: " + e.getMessage() + "\n");
+            ShellSocket.say(client, ERROR_MARK + "The shell could not be started: " + e.getMessage() + "\n");
             closed();
             return;
         }
@@ -82,7 +87,7 @@ final class ShellRuntime implements ShellConnectionHandler {
             if (handler == null) {
                 LOG.log(System.Logger.Level.ERROR, "The shell did not come up within " + HANDLER_WAIT_MS / 1000
                         + " s of starting its bundles " + bundleNames);
-                ShellSocket.say(client, "The shell did not come up; see the agent's log.\n");
+                ShellSocket.say(client, ERROR_MARK + "The shell did not come up; see the agent's log.\n");
                 return;
             }
             handler.serve(client);
