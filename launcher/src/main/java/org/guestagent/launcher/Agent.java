@@ -79,7 +79,7 @@ final class Agent {
             if (!Files.isRegularFile(jar)) {
                 missing.add(jar.getFileName().toString());
             }
-            plan.add(new Install(ref.url(), jar, ref.startLevel() > 0 ? ref.startLevel() : DEFAULT_BUNDLE_LEVEL));
+            plan.add(new Install(ref.url(), jar, ref.startLevel() > 0 ? ref.startLevel() : DEFAULT_BUNDLE_LEVEL, ref.start()));
         }
         if (!missing.isEmpty()) {
             throw new ConfigException("bundles missing from " + bundles + ": " + String.join(", ", missing));
@@ -110,8 +110,11 @@ final class Agent {
         }
     }
 
-    /** One bundle to install: where it comes from, its jar, and its start level. */
-    record Install(String url, Path jar, int startLevel) {
+    /**
+     * One bundle to install: where it comes from, its jar, its start level, and whether the
+     * launcher starts it (the shell's bundles are started on demand by the shell listener).
+     */
+    record Install(String url, Path jar, int startLevel, boolean start) {
     }
 
     /** Boots the framework; returns once every start level has been reached. */
@@ -148,7 +151,9 @@ final class Agent {
             }
         });
         DropInGate gate = new DropInGate(context, TrustedFiles.ofThisProcess(), signedJars(), settings.configDir, settings.deployDir);
-        BundleCache.Changes changes = cache.apply(context, plan);
+        // --console needs Gogo at once; otherwise the shell listener starts it when used
+        List<Install> starting = plan.stream().map(i -> console && !i.start() ? new Install(i.url(), i.jar(), i.startLevel(), true) : i).toList();
+        BundleCache.Changes changes = cache.apply(context, starting);
         LOG.info("bundle cache " + cache.dir() + (cache.isFresh() ? " made anew: " : " kept: ") + changes.installed() + " installed, "
                 + changes.updated() + " updated, " + changes.uninstalled() + " uninstalled, " + changes.kept() + " kept of the features");
         if (cache.isFresh()) {
@@ -176,7 +181,7 @@ final class Agent {
             deployed.awaitStarted();
         }
         registerBootCondition(context);
-        reportNotStarted(installed);
+        reportNotStarted(installed, plan);
     }
 
     private void scanDropIns() {
@@ -405,9 +410,10 @@ final class Agent {
         }
     }
 
-    private static void reportNotStarted(List<Bundle> installed) {
-        for (Bundle b : installed) {
-            if (!isFragment(b) && b.getState() != Bundle.ACTIVE) {
+    private void reportNotStarted(List<Bundle> installed, List<Install> plan) {
+        for (int i = 0; i < installed.size(); i++) {
+            Bundle b = installed.get(i);
+            if (!isFragment(b) && (plan.get(i).start() || console) && b.getState() != Bundle.ACTIVE) {
                 LOG.severe("bundle " + name(b) + " did not start (state " + state(b.getState()) + "); see the errors above");
             }
         }

@@ -173,7 +173,7 @@ final class BundleCache implements SynchronousBundleListener {
      * updates those whose shipped jar changed (unless an update put a newer version in place),
      * uninstalls the bundles of features no longer listed (only bundles the launcher installed:
      * never those of deploy/ or agentupdate), and sets start levels and the started flag where they
-     * differ. Unchanged shipped jars are only looked at (size and time), never read or copied.
+     * differ (a bundle marked start="false" is left stopped: something else starts it when needed). Unchanged shipped jars are only looked at (size and time), never read or copied.
      * Then records the result and keeps the record current while the agent runs.
      */
     Changes apply(BundleContext context, List<Agent.Install> plan) throws BundleException, IOException {
@@ -221,8 +221,10 @@ final class BundleCache implements SynchronousBundleListener {
             if (level.getStartLevel() != item.startLevel()) {
                 level.setStartLevel(item.startLevel());
             }
-            if (!isFragment(bundle) && !level.isPersistentlyStarted()) {
+            if (!isFragment(bundle) && item.start() && !level.isPersistentlyStarted()) {
                 bundle.start(); // takes effect when the framework reaches the bundle's level
+            } else if (!isFragment(bundle) && !item.start() && level.isPersistentlyStarted()) {
+                bundle.stop(); // started on demand (the shell's bundles), e.g. after a start with --console
             }
         }
         Changes changes = new Changes(installed, updated, uninstalled, plan.size() - installed - updated);

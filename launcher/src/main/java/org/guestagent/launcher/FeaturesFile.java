@@ -23,12 +23,19 @@ import org.xml.sax.SAXException;
 
 /**
  * A Karaf features XML as far as the launcher needs it: features made of bundles (with an
- * optional start level) and of other features.
+ * optional start level, and {@code start="false"} for one installed but not started) and of other
+ * features.
  */
 final class FeaturesFile {
 
-    /** One bundle of a feature: its mvn: URL and start level (0 = the default level). */
-    record BundleRef(String url, int startLevel) {
+    /**
+     * One bundle of a feature: its mvn: URL, start level (0 = the default level), and whether it
+     * is started (Karaf's {@code start} attribute, default true).
+     */
+    record BundleRef(String url, int startLevel, boolean start) {
+        BundleRef(String url, int startLevel) {
+            this(url, startLevel, true);
+        }
     }
 
     private record Feature(List<String> features, List<BundleRef> bundles) {
@@ -71,7 +78,8 @@ final class FeaturesFile {
             for (Element child : children(feature, null)) {
                 switch (child.getLocalName()) {
                     case "feature" -> nested.add(child.getTextContent().trim());
-                    case "bundle" -> bundles.add(new BundleRef(child.getTextContent().trim(), startLevel(child, source)));
+                    case "bundle" -> bundles.add(new BundleRef(child.getTextContent().trim(), startLevel(child, source),
+                            !"false".equals(child.getAttribute("start").trim())));
                     default -> { } // config, configfile, capability...: not used by this launcher
                 }
             }

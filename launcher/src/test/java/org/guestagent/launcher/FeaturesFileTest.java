@@ -46,6 +46,19 @@ class FeaturesFileTest {
                 new FeaturesFile.BundleRef("mvn:g/shell/1", 0)), bundles);
     }
 
+    /** Karaf's start="false": installed, not started (the shell's bundles, which the shell listener starts). */
+    @Test
+    void startFalseInstallsWithoutStarting() throws Exception {
+        FeaturesFile file = parse("""
+                <features xmlns="http://karaf.apache.org/xmlns/features/v1.6.0"><feature name="a">
+                  <bundle start="false" start-level="30">mvn:g/lazy/1</bundle>
+                  <bundle start="true">mvn:g/eager/1</bundle>
+                </feature></features>
+                """);
+        assertEquals(List.of(new FeaturesFile.BundleRef("mvn:g/lazy/1", 30, false), new FeaturesFile.BundleRef("mvn:g/eager/1", 0, true)),
+                file.bundlesOf(List.of("a")));
+    }
+
     @Test
     void namesUnknownAndLoopingFeatures() throws Exception {
         FeaturesFile file = parse(XML);
@@ -74,6 +87,11 @@ class FeaturesFileTest {
         assertTrue(configAdmin < fileInstall, "ConfigAdmin must start before FileInstall");
         for (FeaturesFile.BundleRef ref : file.bundlesOf(List.copyOf(file.names()))) {
             assertTrue(!ref.url().contains("${"), "unfiltered version in " + ref.url());
+        }
+        // the shell is loaded only while used: its listener starts, Gogo and the shell commands do not
+        for (FeaturesFile.BundleRef ref : file.bundlesOf(List.of("shell"))) {
+            boolean onDemand = ref.url().contains("/org.apache.felix.gogo.") || ref.url().startsWith("mvn:org.guestagent/shell/");
+            assertEquals(!onDemand, ref.start(), ref.url());
         }
     }
 

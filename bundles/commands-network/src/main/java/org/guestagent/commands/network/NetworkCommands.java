@@ -25,6 +25,7 @@ import org.guestagent.commands.network.spi.NetworkPlan.PlannedFile;
 import org.guestagent.commands.network.spi.NetworkPlan.Step;
 import org.guestagent.commands.network.spi.NicInventory;
 import org.guestagent.commands.network.spi.OsRelease;
+import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -83,13 +84,28 @@ public class NetworkCommands implements CommandSet {
         this.config = config;
     }
 
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-    void addBackend(NetworkBackend backend, Map<String, Object> properties) {
-        backends.add(backend, properties);
+    /**
+     * Backends are got only when resetnetwork may need them: one published for other systems
+     * ({@value BackendChooser#OS_PROPERTY}) is never activated on this guest.
+     */
+    @Reference(service = NetworkBackend.class, cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void bindBackend(ComponentServiceObjects<NetworkBackend> backend, Map<String, Object> properties) {
+        backends.add(backend, backend::getService, properties);
     }
 
-    void removeBackend(NetworkBackend backend) {
-        backends.remove(backend);
+    void unbindBackend(ComponentServiceObjects<NetworkBackend> backend) {
+        backends.remove(backend).ifPresent(got -> {
+            try {
+                backend.ungetService(got);
+            } catch (IllegalStateException | IllegalArgumentException e) {
+                // the backend's bundle is already gone
+            }
+        });
+    }
+
+    /** A backend object at hand (tests). */
+    void addBackend(NetworkBackend backend, Map<String, Object> properties) {
+        backends.add(backend, properties);
     }
 
     @Command("resetnetwork")

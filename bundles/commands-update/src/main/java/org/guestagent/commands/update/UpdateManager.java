@@ -45,8 +45,9 @@ import org.osgi.service.metatype.annotations.Designate;
  * Updates that could stop the request path (core, parser, exchange, API, this bundle) are applied
  * on a separate thread shortly after the answer was written; the others are applied at once.
  */
-// Delayed: the launcher keeps the framework's bundle cache, so installed updates are there at the
-// next start; only a cache made anew needs them put back (RecordedUpdates).
+// Delayed: activated by the first agentupdate, agent:updates or agent:rollback. The launcher keeps
+// the framework's bundle cache, so installed updates are there at the next start; only a cache made
+// anew needs them put back (RecordedUpdates).
 @Component(service = UpdateManager.class, configurationPid = UpdateConfig.PID)
 @Designate(ocd = UpdateConfig.class)
 public class UpdateManager {

@@ -14,7 +14,8 @@ import org.osgi.service.component.annotations.Component;
  * Alpine: {@code /etc/network/interfaces} for ifupdown-ng (Alpine 3.13+), one stanza per
  * interface with every address in CIDR form, restarted through OpenRC.
  */
-@Component(service = NetworkBackend.class)
+// only activated on the systems it is for (see BackendChooser)
+@Component(service = NetworkBackend.class, property = "network.backend.os=alpine")
 public class AlpineInterfacesBackend implements NetworkBackend {
 
     @Override

@@ -18,7 +18,8 @@ import org.osgi.service.component.annotations.Component;
  * Arch Linux with netctl: one profile {@code /etc/netctl/<if>} per interface. An Arch guest
  * without netctl uses systemd-networkd (the fallback backend).
  */
-@Component(service = NetworkBackend.class)
+// only activated on the systems it is for (see BackendChooser)
+@Component(service = NetworkBackend.class, property = "network.backend.os=arch")
 public class ArchNetctlBackend implements NetworkBackend {
 
     static final String FOLDER = "/etc/netctl";

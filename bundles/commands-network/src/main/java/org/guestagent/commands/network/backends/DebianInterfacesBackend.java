@@ -17,7 +17,8 @@ import org.osgi.service.component.annotations.Component;
  * interface gets an {@code inet static} stanza for its first IPv4 address (with gateway, DNS and
  * routes), one more stanza per further address, and an {@code inet6 static} stanza likewise.
  */
-@Component(service = NetworkBackend.class)
+// only activated on the systems it is for (see BackendChooser)
+@Component(service = NetworkBackend.class, property = "network.backend.os=debian,ubuntu")
 public class DebianInterfacesBackend implements NetworkBackend {
 
     static final String INTERFACES = "/etc/network/interfaces";

@@ -19,7 +19,8 @@ import org.osgi.service.component.annotations.Component;
  * (hostname, ifconfig_* of configured or vanished interfaces, default routers, static routes) are
  * replaced; every other line stays. Needs a {@code NicInventory} for FreeBSD (there is no sysfs).
  */
-@Component(service = NetworkBackend.class)
+// only activated on the systems it is for (see BackendChooser)
+@Component(service = NetworkBackend.class, property = "network.backend.os=freebsd")
 public class FreeBsdRcConfBackend implements NetworkBackend {
 
     static final String RC_CONF = "/etc/rc.conf";

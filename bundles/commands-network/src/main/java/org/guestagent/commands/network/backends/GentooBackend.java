@@ -17,7 +17,8 @@ import org.osgi.service.component.annotations.Component;
  * Gentoo with OpenRC's netifrc: {@code /etc/conf.d/net} (newline-separated lists), the hostname
  * also in {@code /etc/conf.d/hostname}, and one {@code net.<if>} service per interface.
  */
-@Component(service = NetworkBackend.class)
+// only activated on the systems it is for (see BackendChooser)
+@Component(service = NetworkBackend.class, property = "network.backend.os=gentoo")
 public class GentooBackend implements NetworkBackend {
 
     static final String NET = "/etc/conf.d/net";

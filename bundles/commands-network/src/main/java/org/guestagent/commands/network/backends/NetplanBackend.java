@@ -18,7 +18,8 @@ import org.osgi.service.component.annotations.Component;
  * Ubuntu 18.04 and later: one netplan file listing every interface, matched by MAC. Ubuntu
  * before 22.04 gets gateway4/gateway6 (its netplan has no {@code to: default}).
  */
-@Component(service = NetworkBackend.class)
+// only activated on the systems it is for (see BackendChooser)
+@Component(service = NetworkBackend.class, property = "network.backend.os=debian,ubuntu")
 public class NetplanBackend implements NetworkBackend {
 
     static final String FOLDER = "/etc/netplan";

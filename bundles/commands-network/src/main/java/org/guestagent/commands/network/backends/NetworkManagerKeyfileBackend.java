@@ -20,7 +20,8 @@ import org.osgi.service.component.annotations.Component;
  * profile per interface with a UUID derived from its MAC, so a second run replaces the profile.
  * An ifcfg file for the same interface would make a second profile, so it is removed.
  */
-@Component(service = NetworkBackend.class)
+// only activated on the systems it is for (see BackendChooser)
+@Component(service = NetworkBackend.class, property = "network.backend.os=fedora,rhel,centos")
 public class NetworkManagerKeyfileBackend implements NetworkBackend {
 
     static final String FOLDER = "/etc/NetworkManager/system-connections";

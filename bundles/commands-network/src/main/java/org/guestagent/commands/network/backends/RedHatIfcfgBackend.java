@@ -21,7 +21,8 @@ import org.osgi.service.component.annotations.Component;
  * own (ZONE, MTU, ...) are kept. Before RHEL 8 network-scripts run the interfaces
  * ({@code NM_CONTROLLED=no}); from 8 on NetworkManager reads the same files.
  */
-@Component(service = NetworkBackend.class)
+// only activated on the systems it is for (see BackendChooser)
+@Component(service = NetworkBackend.class, property = "network.backend.os=rhel,centos,fedora")
 public class RedHatIfcfgBackend implements NetworkBackend {
 
     static final String FOLDER = "/etc/sysconfig/network-scripts";

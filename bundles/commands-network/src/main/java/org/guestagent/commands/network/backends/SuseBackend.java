@@ -18,7 +18,8 @@ import org.osgi.service.component.annotations.Component;
  * SUSE (wicked / sysconfig): {@code ifcfg-<if>} and {@code ifroute-<if>} under
  * /etc/sysconfig/network; DNS also as NETCONFIG_DNS_STATIC_SERVERS so netconfig keeps it.
  */
-@Component(service = NetworkBackend.class)
+// only activated on the systems it is for (see BackendChooser)
+@Component(service = NetworkBackend.class, property = "network.backend.os=suse,sles,opensuse*")
 public class SuseBackend implements NetworkBackend {
 
     static final String FOLDER = "/etc/sysconfig/network";

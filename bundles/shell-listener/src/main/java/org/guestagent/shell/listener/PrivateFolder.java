@@ -1,4 +1,4 @@
-package org.guestagent.shell;
+package org.guestagent.shell.listener;
 
 import java.io.Closeable;
 import java.io.IOException;
