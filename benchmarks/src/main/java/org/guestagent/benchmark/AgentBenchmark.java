@@ -44,6 +44,8 @@ public final class AgentBenchmark {
     private final Path work;
     private final BareJvm.Runner bareJvm;
     private final Map<String, Object> results = new LinkedHashMap<>();
+    /** Who woke while idle: switches per thread name, the busiest first. */
+    private String idleWakers = "";
     private XenStoreSimulator simulator;
     private XenStoreClient host;
     private Path guestSocket;
@@ -208,6 +210,7 @@ public final class AgentBenchmark {
         results.put("idle_cpu_percent", quiet[0].corePercent());
         results.put("bare_jvm_wakeups_per_s", quiet[1].wakeupsPerSecond());
         results.put("bare_jvm_cpu_percent", quiet[1].corePercent());
+        idleWakers = "agent: " + quiet[0].busiest(8) + "; bare JVM: " + quiet[1].busiest(8);
 
         // The shell after that idle time: the first command (which may have to load the shell
         // again), then a second one for comparison.
@@ -398,6 +401,7 @@ public final class AgentBenchmark {
         row(table, "first shell command after idle (ms)", "shell_first_ms", null, 0);
         row(table, "second shell command (ms)", "shell_second_ms", null, 0);
         System.out.print(table);
+        System.out.println("idle wake-ups in " + IDLE_SECONDS + " s by thread: " + idleWakers);
         System.out.println("JVM options (agent and bare JVM): " + String.join(" ", bareJvm.options()));
         StringBuilder out = new StringBuilder("{\n");
         results.forEach((k, v) -> {

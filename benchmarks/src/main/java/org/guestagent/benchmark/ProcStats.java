@@ -128,8 +128,47 @@ final class ProcStats {
         return 100;
     }
 
-    /** Wake-ups (context switches) per second and share of one core over a quiet period. */
-    record Idle(double wakeupsPerSecond, double corePercent) {
+    /**
+     * Wake-ups (context switches) per second and share of one core over a quiet period, and the
+     * wake-ups per thread name (most first), to tell who wakes.
+     */
+    record Idle(double wakeupsPerSecond, double corePercent, Map<String, Long> byThread) {
+        /** The busiest threads, as "name N, name N, ..." (at most {@code limit}). */
+        String busiest(int limit) {
+            return byThread.entrySet().stream().filter(e -> e.getValue() > 0).limit(limit)
+                    .map(e -> e.getKey() + " " + e.getValue()).collect(java.util.stream.Collectors.joining(", "));
+        }
+    }
+
+    /**
+     * Switches between two samples per thread name (the kernel's comm, at most 15 characters),
+     * most first.
+     */
+    static Map<String, Long> switchesByName(Map<String, Long> before, Map<String, Long> after, Map<String, String> names) {
+        Map<String, Long> byName = new HashMap<>();
+        for (Map.Entry<String, Long> task : after.entrySet()) {
+            String name = names.getOrDefault(task.getKey(), "?");
+            byName.merge(name, task.getValue() - before.getOrDefault(task.getKey(), 0L), Long::sum);
+        }
+        Map<String, Long> sorted = new java.util.LinkedHashMap<>();
+        byName.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .forEach(e -> sorted.put(e.getKey(), e.getValue()));
+        return sorted;
+    }
+
+    /** Thread id to thread name (comm) for every thread of the process now. */
+    static Map<String, String> threadNames(long pid) throws IOException {
+        Map<String, String> names = new HashMap<>();
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks) {
+                try {
+                    names.put(task.getFileName().toString(), Files.readString(task.resolve("comm")).trim());
+                } catch (NoSuchFileException e) {
+                    // ended meanwhile
+                }
+            }
+        }
+        return names;
     }
 
     /** Samples two processes over the same period (they run side by side). */
@@ -147,9 +186,11 @@ final class ProcStats {
         double seconds = (System.nanoTime() - started) / 1e9;
         Idle[] idle = new Idle[n];
         for (int i = 0; i < n; i++) {
-            long woke = switchesBetween(switches[i], contextSwitches(pids[i]));
+            Map<String, Long> now = contextSwitches(pids[i]);
+            long woke = switchesBetween(switches[i], now);
             double cpuSeconds = (cpuTicks(pids[i]) - ticks[i]) / (double) ticksPerSecond;
-            idle[i] = new Idle(woke / seconds, 100.0 * cpuSeconds / seconds);
+            idle[i] = new Idle(woke / seconds, 100.0 * cpuSeconds / seconds,
+                    switchesByName(switches[i], now, threadNames(pids[i])));
         }
         return idle;
     }

@@ -58,6 +58,17 @@ class ProcStatsTest {
     }
 
     @Test
+    void switchesByNameAddsThreadsOfOneNameAndSortsMostFirst() {
+        Map<String, Long> before = Map.of("1", 100L, "2", 10L, "3", 0L);
+        Map<String, Long> after = Map.of("1", 101L, "2", 14L, "3", 3L, "4", 2L);
+        Map<String, String> names = Map.of("1", "main", "2", "worker", "3", "worker", "4", "timer");
+        Map<String, Long> byName = ProcStats.switchesByName(before, after, names);
+        assertEquals(java.util.List.of("worker", "timer", "main"), java.util.List.copyOf(byName.keySet()));
+        assertEquals(7L, byName.get("worker"));
+        assertEquals("worker 7, timer 2", new ProcStats.Idle(0, 0, byName).busiest(2));
+    }
+
+    @Test
     @EnabledOnOs(OS.LINUX)
     void readsThisProcess() throws Exception {
         long pid = ProcessHandle.current().pid();
@@ -80,5 +91,8 @@ class ProcStatsTest {
         }
         assertTrue(ProcStats.cpuTicks(pid) > ticks, "CPU ticks did not grow while spinning (" + spin + " loops)");
         assertTrue(ProcStats.clockTicksPerSecond() > 0);
+        Map<String, String> names = ProcStats.threadNames(pid);
+        assertEquals(before.keySet().contains(Long.toString(pid)), names.containsKey(Long.toString(pid)));
+        assertTrue(names.values().stream().noneMatch(String::isEmpty), "every thread has its name: " + names);
     }
 }
