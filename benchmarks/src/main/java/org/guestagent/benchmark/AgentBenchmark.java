@@ -211,6 +211,9 @@ public final class AgentBenchmark {
         results.put("bare_jvm_wakeups_per_s", quiet[1].wakeupsPerSecond());
         results.put("bare_jvm_cpu_percent", quiet[1].corePercent());
         idleWakers = "agent: " + quiet[0].busiest(8) + "; bare JVM: " + quiet[1].busiest(8);
+        ProcStats.Memory rested = ProcStats.Memory.of(agent.pid());
+        results.put("rss_end_idle_mib", rested.rssMiB());
+        results.put("anon_end_idle_mib", rested.anonMiB());
 
         // The shell after that idle time: the first command (which may have to load the shell
         // again), then a second one for comparison.
@@ -398,6 +401,8 @@ public final class AgentBenchmark {
         row(table, "hot install to features (ms)", "hot_install_ms", "<=", 1000);
         row(table, "idle wake-ups (/s, " + IDLE_SECONDS + " s)", "idle_wakeups_per_s", "<=", 1);
         row(table, "idle CPU (% of a core, " + IDLE_SECONDS + " s)", "idle_cpu_percent", "<=", 0.05);
+        row(table, "RSS at the end of the idle time (MiB)", "rss_end_idle_mib", null, 0);
+        row(table, "anonymous RSS then (MiB)", "anon_end_idle_mib", null, 0);
         row(table, "first shell command after idle (ms)", "shell_first_ms", null, 0);
         row(table, "second shell command (ms)", "shell_second_ms", null, 0);
         System.out.print(table);
