@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
-# Measures the built distribution against the XenStore simulator and prints one table:
-# cold start to first answer (median of 10), round-trip latency p50/p99 over 1,000 requests,
-# time to drain 10,000 queued requests, RSS/PSS idle and after, hot install into deploy/; then the
-# QGA pair beside qemu-ga (when /usr/sbin/qemu-ga is installed) in the same run: guest-ping p50/p99,
-# pipelined pings/s, SIGTERM-to-exit under load, and the ratios (-Dbenchmark.parts=qga: that alone).
+# Measures the built distribution against the XenStore simulator and prints one table, targets
+# beside: the bare-JVM floor with the agent's JVM options (print-and-exit time; RSS, anonymous RSS,
+# PSS, wake-ups and CPU of a sleeping JVM), first start (empty root) and warm start (same root
+# again) to first answer (medians of 10), round-trip latency p50/p99 over 1,000 requests, time to
+# drain 10,000 queued requests, RSS/anonymous/PSS idle and after, hot install into deploy/, idle
+# wake-ups and CPU over 60 s (-Dbenchmark.idle.seconds), the first shell command after that idle
+# time and a second one; then the QGA pair beside qemu-ga (when /usr/sbin/qemu-ga is installed):
+# guest-ping p50/p99, pipelined pings/s, SIGTERM-to-exit under load, and the ratios
+# (-Dbenchmark.parts=qga: that alone). About 4 minutes.
+# Usage: scripts/benchmark.sh [DISTRIBUTION_DIR]   (default launcher/target/guest-agent)
 # Builds nothing: run `mvn -DskipTests package` (or scripts/demo.sh) first. Like scripts/install.sh,
 # it makes the distribution's class data archive (bin/guest-agent --make-cds) before measuring.
 # The numbers also go to benchmarks/latest.json (the previous run is kept as previous.json).
 # BENCHMARK_JAVA_OPTS go to the benchmark's JVM: -Dbenchmark.details.dir=DIR saves where the
-# agent's memory went (smaps, jcmd reports); GUEST_AGENT_JAVA_OPTS go to the agent's, as always.
+# agent's memory went (smaps, jcmd reports; run the agent with
+# GUEST_AGENT_JAVA_OPTS=-XX:NativeMemoryTracking=summary for the native memory summary),
+# -Dbenchmark.config="FILE:KEY=VALUE;..." runs the agent on a copy of its config folder with those
+# lines added (e.g. a short shell idle time). GUEST_AGENT_JAVA_OPTS go to the agent's JVM and the
+# bare JVM alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=0.1.0
-dist=launcher/target/guest-agent
+dist=${1:-launcher/target/guest-agent}
 jars=(benchmarks/target/benchmarks-$version.jar
       bundles/xenstore-client/target/xenstore-client-$version.jar
       bundles/xenstore-simulator/target/xenstore-simulator-$version.jar)
