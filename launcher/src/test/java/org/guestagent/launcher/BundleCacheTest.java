@@ -73,7 +73,7 @@ class BundleCacheTest {
         Path jar = dir.resolve(name + ".jar");
         Files.write(jar, bundle(name, version));
         Files.setLastModifiedTime(jar, FileTime.fromMillis(clock += 60_000));
-        return new Agent.Install(location, jar, 20);
+        return new Agent.Install(location, jar, 20, true);
     }
 
     private static byte[] bundle(String name, String version, String... headers) throws IOException {
@@ -91,6 +91,10 @@ class BundleCacheTest {
         return bytes.toByteArray();
     }
 
+    private boolean persistentlyStarted(String location) {
+        return context().getBundle(location).adapt(org.osgi.framework.startlevel.BundleStartLevel.class).isPersistentlyStarted();
+    }
+
     private Version version(String location) {
         Bundle b = context().getBundle(location);
         assertNotNull(b, location + " is installed");
@@ -103,7 +107,7 @@ class BundleCacheTest {
         assertTrue(cache.isFresh());
         long id = context().getBundle(A).getBundleId();
 
-        BundleCache.Changes warm = apply(new Agent.Install(A, dir.resolve("a.jar"), 20));
+        BundleCache.Changes warm = apply(new Agent.Install(A, dir.resolve("a.jar"), 20, true));
         assertEquals(new BundleCache.Changes(0, 0, 0, 1), warm);
         assertFalse(cache.isFresh());
         assertEquals(id, context().getBundle(A).getBundleId(), "the same bundle, from the cache");
@@ -113,8 +117,19 @@ class BundleCacheTest {
         // the same version rebuilt (other content) also wins: the launcher put the cached one in
         Files.write(dir.resolve("a.jar"), bundle("a", "1.0.1", "X-Build: 2"));
         Files.setLastModifiedTime(dir.resolve("a.jar"), FileTime.fromMillis(clock += 60_000));
-        assertEquals(1, apply(new Agent.Install(A, dir.resolve("a.jar"), 20)).updated());
+        assertEquals(1, apply(new Agent.Install(A, dir.resolve("a.jar"), 20, true)).updated());
         assertEquals("2", context().getBundle(A).getHeaders().get("X-Build"));
+    }
+
+    @Test
+    void aBundleStartedOnDemandIsLeftStoppedAndStoppedAgainWhenAStartWithConsoleHadStartedIt() throws Exception {
+        Agent.Install onDemand = shipped(A, "a", "1.0.0");
+        apply(new Agent.Install(A, onDemand.jar(), 20, false));
+        assertFalse(persistentlyStarted(A), "start=false: not started by the launcher");
+        apply(new Agent.Install(A, onDemand.jar(), 20, true)); // a start with --console
+        assertTrue(persistentlyStarted(A));
+        apply(new Agent.Install(A, onDemand.jar(), 20, false)); // the next ordinary start
+        assertFalse(persistentlyStarted(A), "the kept cache does not keep it started");
     }
 
     @Test

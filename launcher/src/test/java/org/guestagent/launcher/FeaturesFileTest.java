@@ -89,7 +89,7 @@ class FeaturesFileTest {
             assertTrue(!ref.url().contains("${"), "unfiltered version in " + ref.url());
         }
         // the shell is loaded only while used: its listener starts, Gogo and the shell commands do not
-        for (FeaturesFile.BundleRef ref : file.bundlesOf(List.of("shell"))) {
+        for (FeaturesFile.BundleRef ref : file.bundlesOf(List.of("guest-agent-shell"))) {
             boolean onDemand = ref.url().contains("/org.apache.felix.gogo.") || ref.url().startsWith("mvn:org.guestagent/shell/");
             assertEquals(!onDemand, ref.start(), ref.url());
         }
