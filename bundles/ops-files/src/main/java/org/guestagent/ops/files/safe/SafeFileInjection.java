@@ -1,4 +1,4 @@
-package org.guestagent.commands.files;
+package org.guestagent.ops.files.safe;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
@@ -7,34 +7,65 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 
-import org.guestagent.api.command.CommandException;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.api.system.WriteOptions;
+import org.guestagent.ops.files.FileInjection;
+import org.guestagent.ops.files.FileInjectionException;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
  * Writes one injected file through GuestFiles, with the rules of file injection: modes for new
  * files (0644; 0600 below a {@code .ssh} folder, which itself gets 0700 and, with the key file,
  * the owner of the home folder holding it), no symbolic link owned by an ordinary user among the
- * parent folders (GuestFiles refuses those), and errors a person can act on.
+ * parent folders (GuestFiles refuses those), and errors a person can act on. Its configuration
+ * keeps the PID of the command bundle it came from, so existing configuration files still apply.
  */
-final class FileInjector {
+@Component(service = FileInjection.class, configurationPid = SafeFileInjection.PID)
+@Designate(ocd = SafeFileInjection.Config.class)
+public final class SafeFileInjection implements FileInjection {
 
-    private static final System.Logger LOG = System.getLogger(FileInjector.class.getName());
+    public static final String PID = "org.guestagent.commands.files";
+
+    @ObjectClassDefinition(name = "File injection")
+    public @interface Config {
+        @AttributeDefinition(description = "How many timestamped backups of a replaced file to keep beside it (0: none)")
+        int backups() default 1;
+    }
+
+    private static final System.Logger LOG = System.getLogger(SafeFileInjection.class.getName());
     private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
     private static final String SSH_FOLDER = ".ssh";
 
     private final GuestFiles files;
-    private final int backups;
+    private volatile int backups;
 
-    FileInjector(GuestFiles files, int backups) {
-        this.files = files;
-        this.backups = backups;
+    @Activate
+    public SafeFileInjection(@Reference(name = "files") GuestFiles files, Config config) {
+        this(files, config.backups());
     }
 
-    void inject(String guestPath, byte[] contents) {
+    /** Without OSGi (tests, other bundles' tests). */
+    public SafeFileInjection(GuestFiles files, int backups) {
+        this.files = files;
+        this.backups = Math.max(0, backups);
+    }
+
+    @Modified
+    void modified(Config config) {
+        backups = Math.max(0, config.backups());
+    }
+
+    @Override
+    public void inject(String guestPath, byte[] contents) throws FileInjectionException {
         Path target = resolve(guestPath);
         if (guestPath.endsWith("/") || target.equals(files.root()) || Files.isDirectory(target, NOFOLLOW)) {
-            throw new CommandException("The path " + guestPath + " is a folder, not a file");
+            throw new FileInjectionException("The path " + guestPath + " is a folder, not a file");
         }
         // GuestFiles walks to the folder by handles and refuses links owned by users, so a folder
         // swapped for a link at any moment of the write cannot lead it elsewhere
@@ -44,16 +75,16 @@ final class FileInjector {
         try {
             files.write(guestPath, contents, inSshFolder ? options.inPrivateFolder() : options);
         } catch (IOException e) {
-            throw new CommandException(describe(e, guestPath), e);
+            throw new FileInjectionException(describe(e, guestPath), e);
         }
         LOG.log(System.Logger.Level.INFO, "Injected " + contents.length + " bytes into " + guestPath);
     }
 
-    private Path resolve(String guestPath) {
+    private Path resolve(String guestPath) throws FileInjectionException {
         try {
             return files.resolve(guestPath);
         } catch (IllegalArgumentException e) {
-            throw new CommandException(e.getMessage());
+            throw new FileInjectionException(e.getMessage());
         }
     }
 
