@@ -69,6 +69,8 @@ public final class AgentBundles {
         return composite(
                 seam(),
                 ours("bundles/ops-password"),
+                ours("bundles/ops-network"),
+                ours("bundles/ops-facts"),
                 ours("bundles/ops-files"),
                 ours("bundles/commands-password"),
                 ours("bundles/commands-files"),
