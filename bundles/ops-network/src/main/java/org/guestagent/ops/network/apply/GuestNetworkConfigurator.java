@@ -45,7 +45,7 @@ public class GuestNetworkConfigurator implements NetworkConfigurator {
     public static final String PID = "org.guestagent.commands.network";
     static final String UNKNOWN_OS = "Couldn't figure out my OS";
 
-    @ObjectClassDefinition(name = "Guest agent resetnetwork", description = "How resetnetwork configures the guest's network")
+    @ObjectClassDefinition(name = "Guest agent network configuration", description = "How the guest network is configured (resetnetwork)")
     public @interface Config {
         @AttributeDefinition(description = "Name of the backend to use (debian, netplan, redhat, networkmanager, "
                 + "systemd-networkd, suse, gentoo, arch, freebsd, alpine); empty detects it from /etc/os-release")
