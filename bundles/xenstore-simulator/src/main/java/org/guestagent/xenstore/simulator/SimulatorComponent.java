@@ -56,7 +56,7 @@ public class SimulatorComponent implements ConfigurationListener {
     private static final System.Logger LOG = System.getLogger(SimulatorComponent.class.getName());
 
     @Reference
-    private ConfigurationAdmin configAdmin;
+    ConfigurationAdmin configAdmin;
     private XenStoreSimulator simulator;
     /** The socket the exchange is pointed at, or null when none. */
     private volatile String supplied;
