@@ -256,7 +256,12 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
         }
     }
 
-    /** After a refresh the framework has started again what it could; what is not moving now has failed. */
+    /**
+     * After a refresh the framework has started again what it could; what is not moving now has failed.
+     * A bundle whose start is still being dispatched (active, but SCR may not have put its components in
+     * place yet) is moving too: the event of a refresh is delivered late, e.g. Felix's own refresh of
+     * a bundle's old revision right after an update, amid the start that follows it.
+     */
     private void settleAllButMoving() {
         List<Long> ids;
         synchronized (this) {
@@ -264,10 +269,17 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
         }
         for (long id : ids) { // asked outside our lock: the framework takes locks of its own
             Bundle bundle = context.getBundle(id);
-            if (bundle == null || (bundle.getState() & (Bundle.STARTING | Bundle.STOPPING)) == 0) {
+            int state = bundle == null ? Bundle.UNINSTALLED : bundle.getState();
+            if ((state & (Bundle.STARTING | Bundle.STOPPING)) == 0 && !(state == Bundle.ACTIVE && startUnheard(id))) {
                 settled(id);
             }
         }
+    }
+
+    /** The bundle's start began and its STARTED has not reached every listener yet. */
+    private synchronized boolean startUnheard(long id) {
+        Transition transition = transitions.get(id);
+        return transition != null && (transition.starting || startsUnheard.getOrDefault(id, 0) > 0);
     }
 
     /** Bundles already on their way when the gate opens (the core started again amid a refresh). */

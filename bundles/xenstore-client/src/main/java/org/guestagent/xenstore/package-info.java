@@ -4,7 +4,7 @@
  * Depends on nothing but the JDK, so the host-side client can use it as a plain jar.
  */
 @Export
-@Version("1.0.0")
+@Version("2.0.0")
 package org.guestagent.xenstore;
 
 import org.osgi.annotation.bundle.Export;

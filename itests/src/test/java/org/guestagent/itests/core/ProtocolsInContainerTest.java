@@ -47,6 +47,7 @@ import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -143,6 +144,36 @@ public class ProtocolsInContainerTest {
         ping.unregister();
         assertEquals("NOT_FOUND - line_ping", lineHost.call("line_ping"));
         assertEquals(version, askOverXen(request("version", "\"agent\"")));
+    }
+
+    /** A bundle of nova commands removed and installed again while both pairs serve: only nova's pair notices. */
+    @Test
+    public void aCommandBundleForOneProtocolComesAndGoesWhileBothPairsRun() throws Exception {
+        ServiceRegistration<CommandSet> ping = registerLinePing();
+        try {
+            Bundle files = null;
+            for (Bundle b : context.getBundles()) {
+                if ("org.guestagent.commands-files".equals(b.getSymbolicName())) {
+                    files = b;
+                }
+            }
+            assertNotNull("commands-files is installed", files);
+            String location = files.getLocation();
+            files.uninstall();
+            Await.until("nova's features no longer lists injectfile",
+                    () -> !askOverXen(request("features", "\"\"")).contains("injectfile"));
+            assertEquals(answer("404", "No such agent command 'file_inject'"), askOverXen(request("file_inject", "{}")));
+            assertEquals("the line pair serves on", "OK - pong", lineHost.call("line_ping"));
+
+            context.installBundle(location).start();
+            Await.until("nova's features lists injectfile again",
+                    () -> askOverXen(request("features", "\"\"")).contains("injectfile"));
+            // (not called on nova's pair: the delayed-activation test must find the set unactivated)
+            assertEquals("the line pair still does not see nova's commands", "NOT_FOUND - file_inject", lineHost.call("file_inject"));
+            assertEquals("OK - pong", lineHost.call("line_ping"));
+        } finally {
+            ping.unregister();
+        }
     }
 
     @Test

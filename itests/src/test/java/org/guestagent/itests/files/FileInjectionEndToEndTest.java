@@ -66,6 +66,7 @@ public class FileInjectionEndToEndTest {
         Path root = AgentBundles.scratch("guest-root");
         return options(AgentBundles.foundation(),
                 AgentBundles.seam(),
+                AgentBundles.ours("bundles/ops-files"),
                 AgentBundles.ours("bundles/commands-files"),
                 AgentBundles.ours("bundles/xenstore-client"),
                 AgentBundles.ours("bundles/exchange-xenstore"),

@@ -63,6 +63,7 @@ public class FileInjectionInContainerTest {
         Path root = AgentBundles.scratch("guest-root");
         return options(AgentBundles.foundation(),
                 AgentBundles.seam(),
+                AgentBundles.ours("bundles/ops-files"),
                 AgentBundles.ours("bundles/commands-files"),
                 frameworkProperty("guestagent.root").value(root.toString()));
     }

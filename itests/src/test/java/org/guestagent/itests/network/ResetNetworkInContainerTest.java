@@ -76,6 +76,8 @@ public class ResetNetworkInContainerTest {
         Path root = AgentBundles.scratch("network-root");
         return options(AgentBundles.foundation(),
                 AgentBundles.seam(),
+                AgentBundles.ours("bundles/ops-facts"),
+                AgentBundles.ours("bundles/ops-network"),
                 AgentBundles.ours("bundles/commands-network"),
                 frameworkProperty("guestagent.root").value(root.toString()));
     }

@@ -69,6 +69,9 @@ public final class AgentBundles {
         return composite(
                 seam(),
                 ours("bundles/ops-password"),
+                ours("bundles/ops-files"),
+                ours("bundles/ops-facts"),
+                ours("bundles/ops-network"),
                 ours("bundles/commands-password"),
                 ours("bundles/commands-files"),
                 ours("bundles/commands-network"),

@@ -12,49 +12,27 @@ import org.guestagent.api.command.CommandArgument;
 import org.guestagent.api.command.CommandException;
 import org.guestagent.api.command.CommandSet;
 import org.guestagent.api.command.ServesCommands;
-import org.guestagent.api.system.GuestFiles;
+import org.guestagent.ops.files.FileInjection;
+import org.guestagent.ops.files.FileInjectionException;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.metatype.annotations.AttributeDefinition;
-import org.osgi.service.metatype.annotations.Designate;
-import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
  * {@code injectfile} (old form: base64 of {@code path,contents}) and {@code file_inject}
- * (new form: base64 path and contents in an object): the host pushes a file into the guest.
+ * (new form: base64 path and contents in an object): the host pushes a file into the guest. A nova
+ * adapter: it decodes nova's two forms and hands the file to the {@link FileInjection} operation,
+ * which keeps the safety rules (and the configuration, PID {@code org.guestagent.commands.files}).
  */
-@Component(service = CommandSet.class, configurationPid = FileCommands.PID)
-@Designate(ocd = FileCommands.Config.class)
+@Component(service = CommandSet.class)
 @ServesCommands(commands = { "injectfile", "file_inject" }, protocols = "nova-json")
 public class FileCommands implements CommandSet {
 
-    public static final String PID = "org.guestagent.commands.files";
-
-    @ObjectClassDefinition(name = "File injection")
-    public @interface Config {
-        @AttributeDefinition(description = "How many timestamped backups of a replaced file to keep beside it (0: none)")
-        int backups() default 1;
-    }
-
-    @Reference
-    private GuestFiles files;
-    private volatile FileInjector injector;
-
-    public FileCommands() {
-    }
-
-    /** For tests: without OSGi. */
-    FileCommands(GuestFiles files, int backups) {
-        this.files = files;
-        this.injector = new FileInjector(files, backups);
-    }
+    private final FileInjection injection;
 
     @Activate
-    @Modified
-    void configure(Config config) {
-        injector = new FileInjector(files, Math.max(0, config.backups()));
+    public FileCommands(@Reference(name = "injection") FileInjection injection) {
+        this.injection = injection;
     }
 
     /** Secret: file contents (keys, configuration with passwords) must not reach the request log. */
@@ -70,7 +48,7 @@ public class FileCommands implements CommandSet {
             throw new CommandException("The injectfile data has no comma between the path and the contents");
         }
         String path = utf8(Arrays.copyOfRange(data, 0, comma));
-        injector.inject(path, Arrays.copyOfRange(data, comma + 1, data.length));
+        inject(path, Arrays.copyOfRange(data, comma + 1, data.length));
         return "";
     }
 
@@ -82,8 +60,16 @@ public class FileCommands implements CommandSet {
         }
         String path = utf8(decodeBase64(member(object, "b64_path"), "'b64_path'"));
         byte[] contents = decodeBase64(member(object, "b64_file"), "'b64_file'");
-        injector.inject(path, contents);
+        inject(path, contents);
         return "";
+    }
+
+    private void inject(String path, byte[] contents) {
+        try {
+            injection.inject(path, contents);
+        } catch (FileInjectionException e) {
+            throw new CommandException(e.getMessage(), e);
+        }
     }
 
     private static String member(Map<String, Object> object, String key) {

@@ -24,6 +24,7 @@ import org.guestagent.api.command.CommandException;
 import org.guestagent.api.system.FileTransaction;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.api.system.WriteOptions;
+import org.guestagent.ops.files.safe.SafeFileInjection;
 import org.guestagent.system.LocalGuestFiles;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,7 +45,7 @@ class FileCommandsTest {
     void setUp() throws IOException {
         root = Files.createDirectory(scratch.resolve("root")).toRealPath();
         outside = Files.createDirectory(scratch.resolve("outside")).toRealPath();
-        commands = new FileCommands(new LocalGuestFiles(root), 1);
+        commands = new FileCommands(new SafeFileInjection(new LocalGuestFiles(root), 1));
     }
 
     // --- what lands ---
@@ -239,7 +240,7 @@ class FileCommandsTest {
             public void write(String guestPath, byte[] content, WriteOptions options) throws IOException { throw failure; }
             public FileTransaction begin() { return real.begin(); }
         };
-        FileCommands broken = new FileCommands(failing, 1);
+        FileCommands broken = new FileCommands(new SafeFileInjection(failing, 1));
         return assertThrows(CommandException.class, () -> broken.injectFile(injectfile("/etc/a", bytes("x")))).getMessage();
     }
 

@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 import org.guestagent.api.command.CommandException;
+import org.guestagent.ops.files.safe.SafeFileInjection;
 import org.guestagent.system.LocalGuestFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,7 +63,7 @@ class SshSwapRaceTest {
         giveToUser(linkOutside);
 
         Map<String, String> before = snapshot(scratch, home);
-        FileCommands commands = new FileCommands(new LocalGuestFiles(root), 1);
+        FileCommands commands = new FileCommands(new SafeFileInjection(new LocalGuestFiles(root), 1));
 
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong swaps = new AtomicLong();

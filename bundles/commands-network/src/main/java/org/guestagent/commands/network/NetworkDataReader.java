@@ -17,6 +17,7 @@ import org.guestagent.commands.network.spi.IpAddress;
 import org.guestagent.commands.network.spi.NetInterface;
 import org.guestagent.commands.network.spi.NetworkConfig;
 import org.guestagent.commands.network.spi.Route;
+import org.guestagent.ops.network.IpText;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -336,9 +337,5 @@ final class NetworkDataReader {
             }
             return mac.toString();
         }
-    }
-
-    static String normaliseMac(String text) {
-        return InterfaceReader.normaliseMac(text);
     }
 }

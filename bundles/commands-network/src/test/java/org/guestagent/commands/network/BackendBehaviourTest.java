@@ -14,8 +14,12 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import org.guestagent.api.command.CommandException;
+import org.guestagent.ops.network.apply.GuestNetworkConfigurator;
+import org.guestagent.ops.network.apply.BackendChooser;
+import org.guestagent.ops.facts.system.SystemGuestFacts;
+import org.guestagent.ops.facts.system.SysfsNics;
 import org.guestagent.api.system.GuestFiles;
-import org.guestagent.commands.network.backends.AllBackends;
+import org.guestagent.ops.network.backends.AllBackends;
 import org.guestagent.commands.network.spi.NetworkBackend;
 import org.guestagent.commands.network.spi.NetworkConfig;
 import org.guestagent.commands.network.spi.NetworkPlan;
@@ -139,9 +143,9 @@ class BackendBehaviourTest {
                 plan.write("/etc/vendor-net", config.interfaces().get(0).name() + "\n").run("vendor-restart");
             }
         };
-        NetworkCommands commands = guest.commands(AllBackends.create());
-        commands.addBackend(vendor, Map.of("service.ranking", 10));
-        commands.resetNetwork(guest.request());
+        GuestNetworkConfigurator network = guest.network(AllBackends.create());
+        network.addBackend(vendor, Map.of("service.ranking", 10));
+        new NetworkCommands(network).resetNetwork(guest.request());
         assertEquals("eth0\n", guest.read("/etc/vendor-net"));
         assertEquals(List.of("sethostname web01", "run vendor-restart"), guest.actions.recorded());
     }
@@ -165,9 +169,11 @@ class BackendBehaviourTest {
     @Test
     void failingRestartIsA500NamingTheCommand() throws IOException {
         TestGuest guest = Scenario.apply("ipv4", new TestGuest(root).os("ID=ubuntu\nVERSION_ID=22.04\n"));
-        NetworkCommands commands = new NetworkCommands(guest.files,
-                new FailingActions(), new SysfsNicInventory(guest.files), TestGuest.config(""));
-        AllBackends.create().forEach(b -> commands.addBackend(b, Map.of()));
+        FailingActions failing = new FailingActions();
+        GuestNetworkConfigurator network = new GuestNetworkConfigurator(guest.files, failing,
+                new SystemGuestFacts(guest.files, failing), () -> new SysfsNics(guest.files).byMac(), TestGuest.config(""));
+        AllBackends.create().forEach(b -> network.addBackend(b, Map.of()));
+        NetworkCommands commands = new NetworkCommands(network);
         CommandException e = assertThrows(CommandException.class, () -> commands.resetNetwork(guest.request()));
         assertEquals("Couldn't restart networking: 'netplan apply' exited with 1: no netplan here", e.getMessage());
     }

@@ -3,7 +3,10 @@ package org.guestagent.commands.network;
 import java.nio.file.Path;
 import java.util.List;
 
-import org.guestagent.commands.network.backends.AllBackends;
+import org.guestagent.ops.network.backends.AllBackends;
+import org.guestagent.ops.network.apply.GuestNetworkConfigurator;
+import org.guestagent.ops.facts.system.SystemGuestFacts;
+import org.guestagent.ops.facts.system.SysfsNics;
 import org.guestagent.system.RealSystemActions;
 
 /**
@@ -20,9 +23,10 @@ public final class HostnameInNamespace {
         Path root = Path.of(args[0]);
         TestGuest guest = Scenario.apply("ipv4", new TestGuest(root).os("ID=debian\nVERSION_ID=12\n")).hostname("uts-test-host");
         RealSystemActions real = new RealSystemActions(() -> null);
-        NetworkCommands commands = new NetworkCommands(guest.files, real,
-                new SysfsNicInventory(guest.files), new TestGuest.ConfigValues("", false));
-        AllBackends.create().forEach(b -> commands.addBackend(b, java.util.Map.of()));
+        GuestNetworkConfigurator network = new GuestNetworkConfigurator(guest.files, real,
+                new SystemGuestFacts(guest.files, real), () -> new SysfsNics(guest.files).byMac(), new TestGuest.ConfigValues("", false));
+        AllBackends.create().forEach(b -> network.addBackend(b, java.util.Map.of()));
+        NetworkCommands commands = new NetworkCommands(network);
         commands.resetNetwork(guest.request());
         System.out.println(real.run(List.of("hostname"), null, java.time.Duration.ofSeconds(10)).stdout().strip());
     }

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.guestagent.api.command.CommandException;
+import org.guestagent.ops.facts.system.SystemGuestFacts;
+import org.guestagent.ops.facts.system.IfconfigNics;
 import org.guestagent.api.system.SystemActions;
 import org.guestagent.system.RecordingSystemActions;
 import org.junit.jupiter.api.Test;
@@ -30,7 +32,7 @@ class IfconfigNicInventoryTest {
     @Test
     void freeBsdOutputGivesEveryEthernetNicButNotLoopbackOrPflog() throws IOException {
         assertEquals(Map.of("de:ad:be:ef:00:02", "xn0", "de:ad:be:ef:00:01", "xn1"),
-                IfconfigNicInventory.parse(freeBsdSample()));
+                IfconfigNics.parse(freeBsdSample()));
     }
 
     @Test
@@ -43,8 +45,8 @@ class IfconfigNicInventoryTest {
                 + "vlan100: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 0 mtu 1500\n"
                 + "\tether 52:54:00:ab:cd:ef\n\tvlan: 100 vlanproto: 802.1q vlanpcp: 0 parent interface: vtnet0\n"
                 + "stf0: flags=0<> metric 0 mtu 1280\n\tgroups: stf\n";
-        assertEquals(Map.of("52:54:00:ab:cd:ef", "vtnet0", "52:54:00:12:34:56", "vtnet1"), IfconfigNicInventory.parse(output));
-        assertEquals(Map.of(), IfconfigNicInventory.parse(""));
+        assertEquals(Map.of("52:54:00:ab:cd:ef", "vtnet0", "52:54:00:12:34:56", "vtnet1"), IfconfigNics.parse(output));
+        assertEquals(Map.of(), IfconfigNics.parse(""));
     }
 
     @Test
@@ -55,14 +57,14 @@ class IfconfigNicInventoryTest {
                 return new ExecResult(1, "", "ifconfig: interface -a does not exist\n");
             }
         };
-        IOException e = assertThrows(IOException.class, () -> new IfconfigNicInventory(failing).nics());
+        IOException e = assertThrows(IOException.class, () -> new IfconfigNics(failing).byMac());
         assertEquals("'ifconfig -a' exited with 1: ifconfig: interface -a does not exist", e.getMessage());
     }
 
     @Test
     void sysfsIsUsedWhereItExistsWithoutRunningIfconfig(@TempDir Path root) throws IOException {
         TestGuest guest = new TestGuest(root).nic("eth0", "de:ad:be:ef:00:01").ifconfig(freeBsdSample());
-        assertEquals(Map.of("de:ad:be:ef:00:01", "eth0"), new GuestNicInventory(guest.files, guest.actions).nics());
+        assertEquals(Map.of("de:ad:be:ef:00:01", "eth0"), new SystemGuestFacts(guest.files, guest.actions).nicsByMac());
         assertEquals(List.of(), guest.actions.recorded());
     }
 

@@ -11,6 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 import org.guestagent.commands.network.spi.NetworkConfig;
+import org.guestagent.ops.network.apply.CommonFiles;
+import org.guestagent.ops.network.IpText;
+import org.guestagent.ops.facts.system.SysfsNics;
 import org.guestagent.commands.network.spi.OsRelease;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -72,7 +75,7 @@ class PiecesTest {
         TestGuest guest = new TestGuest(root).nic("eth0", "DE:AD:BE:EF:00:01").nic("eth1", "de:ad:be:ef:00:02")
                 .file("/sys/class/net/lo/address", "00:00:00:00:00:00\n")
                 .file("/sys/class/net/eth0.100/address", "de:ad:be:ef:00:01\n");
-        assertEquals(Map.of("de:ad:be:ef:00:01", "eth0", "de:ad:be:ef:00:02", "eth1"), new SysfsNicInventory(guest.files).nics());
+        assertEquals(Map.of("de:ad:be:ef:00:01", "eth0", "de:ad:be:ef:00:02", "eth1"), new SysfsNics(guest.files).byMac());
     }
 
     @Test
@@ -81,7 +84,7 @@ class PiecesTest {
                 .interfaceNode("deadbeef0001", "{\"mac\": \"DE-AD-BE-EF-00-01\", \"ips\": [{\"ip\": \"192.0.2.42\", \"netmask\": 24,"
                         + " \"enabled\": true}], \"ip6s\": [{\"ip\": \"2001:DB8:0::42\", \"netmask\": \"64\", \"enabled\": \"1\","
                         + " \"gateway\": \"\"}], \"dns\": [\"192.0.2.2\", \"192.0.2.2\"], \"gateway\": null}");
-        NetworkConfig config = NetworkDataReader.read(new TestGuest.MapHostData(guest.hostData), new SysfsNicInventory(guest.files).nics());
+        NetworkConfig config = NetworkDataReader.read(new TestGuest.MapHostData(guest.hostData), new SysfsNics(guest.files).byMac());
         assertEquals("web1", config.hostname().orElseThrow());
         assertEquals("de:ad:be:ef:00:01", config.interfaces().get(0).mac());
         assertEquals("192.0.2.42/24", config.interfaces().get(0).ipv4().get(0).cidr());

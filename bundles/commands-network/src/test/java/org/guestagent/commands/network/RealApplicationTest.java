@@ -143,7 +143,7 @@ class RealApplicationTest {
             dhclient = Long.parseLong(Files.readString(pidFile).strip());
             assertTrue(running(dhclient), "dhclient runs before the plan");
 
-            for (java.util.List<String> stop : org.guestagent.commands.network.backends.DebianInterfacesBackend.stopDhcpClients(nic)) {
+            for (java.util.List<String> stop : org.guestagent.ops.network.backends.DebianInterfacesBackend.stopDhcpClients(nic)) {
                 java.util.List<String> inNamespace = new java.util.ArrayList<>(java.util.List.of("ip", "netns", "exec", ns));
                 inNamespace.addAll(stop);
                 Host.run(inNamespace.toArray(String[]::new));

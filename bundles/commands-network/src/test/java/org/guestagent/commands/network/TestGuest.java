@@ -15,8 +15,12 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 import org.guestagent.api.command.CommandContext;
+import org.guestagent.ops.network.apply.GuestNicInventory;
+import org.guestagent.ops.network.apply.GuestNetworkConfigurator;
+import org.guestagent.ops.facts.system.SystemGuestFacts;
+import org.guestagent.ops.facts.system.IfconfigNics;
 import org.guestagent.api.hostdata.HostData;
-import org.guestagent.commands.network.backends.AllBackends;
+import org.guestagent.ops.network.backends.AllBackends;
 import org.guestagent.commands.network.spi.NetworkBackend;
 import org.guestagent.system.LocalGuestFiles;
 import org.guestagent.system.RecordingSystemActions;
@@ -44,7 +48,7 @@ final class TestGuest {
 
     /** What {@code ifconfig -a} prints on this guest (for a guest without sysfs). */
     TestGuest ifconfig(String output) {
-        actions.stdout.put(IfconfigNicInventory.COMMAND, output);
+        actions.stdout.put(IfconfigNics.COMMAND, output);
         return this;
     }
 
@@ -74,10 +78,16 @@ final class TestGuest {
     }
 
     NetworkCommands commands(List<NetworkBackend> backends) {
-        NetworkCommands commands = new NetworkCommands(files, actions,
-                new GuestNicInventory(files, actions), config(backend));
-        backends.forEach(b -> commands.addBackend(b, Map.of()));
-        return commands;
+        return new NetworkCommands(network(backends));
+    }
+
+    /** The network-configuration operation on this guest, with these backends. */
+    GuestNetworkConfigurator network(List<NetworkBackend> backends) {
+        SystemGuestFacts facts = new SystemGuestFacts(files, actions);
+        GuestNetworkConfigurator network = new GuestNetworkConfigurator(files, actions, facts,
+                new GuestNicInventory(facts), config(backend));
+        backends.forEach(b -> network.addBackend(b, Map.of()));
+        return network;
     }
 
     String resetNetwork() throws IOException {
@@ -104,15 +114,15 @@ final class TestGuest {
         return tree;
     }
 
-    static NetworkCommands.Config config(String backend) {
+    static GuestNetworkConfigurator.Config config(String backend) {
         return new ConfigValues(backend, true);
     }
 
     /** The component configuration with test values. */
-    record ConfigValues(String backend, boolean restart_networking) implements NetworkCommands.Config {
+    record ConfigValues(String backend, boolean restart_networking) implements GuestNetworkConfigurator.Config {
         @Override
         public Class<? extends Annotation> annotationType() {
-            return NetworkCommands.Config.class;
+            return GuestNetworkConfigurator.Config.class;
         }
 
         @Override

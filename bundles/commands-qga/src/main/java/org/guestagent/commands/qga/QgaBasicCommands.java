@@ -8,8 +8,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -27,6 +25,7 @@ import org.guestagent.api.command.CommandSet;
 import org.guestagent.api.command.ServesCommands;
 import org.guestagent.api.runtime.CommandRegistry;
 import org.guestagent.api.system.GuestFiles;
+import org.guestagent.ops.facts.GuestFacts;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -35,7 +34,8 @@ import org.osgi.service.component.annotations.Reference;
 /**
  * The QGA commands that only answer: synchronisation, ping, the command list and guest facts.
  * Guest files (os-release, utmp) are read below the guest root, so {@code --root} shows the
- * scratch guest's; kernel facts come from the running kernel.
+ * scratch guest's; kernel facts come from the running kernel. os-release, kernel and host name
+ * come from the guest-facts operation ({@link GuestFacts}).
  */
 @Component(service = CommandSet.class)
 @ServesCommands(commands = { "guest-sync", "guest-sync-delimited", "guest-ping", "guest-info", "guest-get-time",
@@ -48,13 +48,15 @@ public class QgaBasicCommands implements CommandSet {
 
     private final CommandRegistry registry;
     private final GuestFiles files;
+    private final GuestFacts facts;
     private final String version;
 
     @Activate
     public QgaBasicCommands(@Reference(name = "registry") CommandRegistry registry,
-            @Reference(name = "files") GuestFiles files, BundleContext context) {
+            @Reference(name = "files") GuestFiles files, @Reference(name = "facts") GuestFacts facts, BundleContext context) {
         this.registry = registry;
         this.files = files;
+        this.facts = facts;
         this.version = context.getBundle().getVersion().toString();
     }
 
@@ -114,7 +116,7 @@ public class QgaBasicCommands implements CommandSet {
     @Command("guest-get-host-name")
     public String hostName(CommandArgument argument) throws IOException {
         QgaArguments.check(argument);
-        return Json.of(Map.of("host-name", kernelValue("hostname")));
+        return Json.of(Map.of("host-name", kernel(facts::hostname)));
     }
 
     @Command("guest-get-timezone")
@@ -131,15 +133,12 @@ public class QgaBasicCommands implements CommandSet {
     @Command("guest-get-osinfo")
     public String osinfo(CommandArgument argument) throws IOException {
         QgaArguments.check(argument);
-        byte[] release = files.readIfExists("/etc/os-release");
-        if (release == null) {
-            release = files.readIfExists("/usr/lib/os-release");
-        }
-        Map<String, String> os = release == null ? Map.of() : OsRelease.parse(new String(release, StandardCharsets.UTF_8));
+        Map<String, String> os = facts.osRelease();
+        GuestFacts.Kernel kernel = kernel(facts::kernel);
         Map<String, Object> info = new LinkedHashMap<>();
-        info.put("kernel-release", kernelValue("osrelease"));
-        info.put("kernel-version", kernelValue("version"));
-        info.put("machine", machine());
+        info.put("kernel-release", kernel.release());
+        info.put("kernel-version", kernel.version());
+        info.put("machine", kernel.machine());
         String[][] keys = { {"ID", "id"}, {"NAME", "name"}, {"PRETTY_NAME", "pretty-name"}, {"VERSION", "version"},
             {"VERSION_ID", "version-id"}, {"VARIANT", "variant"}, {"VARIANT_ID", "variant-id"} };
         for (String[] key : keys) {
@@ -189,26 +188,16 @@ public class QgaBasicCommands implements CommandSet {
         return new String(bytes, offset, end - offset, StandardCharsets.UTF_8);
     }
 
-    /** A value of the running kernel from /proc/sys/kernel (hostname, osrelease, version). */
-    private static String kernelValue(String name) throws IOException {
+    /** A fact of the running kernel; a failure to read it is the command's error, with the fact's message. */
+    private static <T> T kernel(KernelFact<T> fact) {
         try {
-            return Files.readString(Path.of("/proc/sys/kernel", name)).strip();
+            return fact.read();
         } catch (IOException e) {
-            throw new CommandException("cannot read the kernel's " + name + ": " + e.getMessage(), e);
+            throw new CommandException(e.getMessage(), e);
         }
     }
 
-    /** uname -m: the kernel's name of the machine, which Java's os.arch names differently. */
-    private static String machine() {
-        try {
-            return Files.readString(Path.of("/proc/sys/kernel/arch")).strip();
-        } catch (IOException e) {
-            String arch = System.getProperty("os.arch");
-            return switch (arch) {
-                case "amd64" -> "x86_64";
-                case "x86" -> "i686";
-                default -> arch;
-            };
-        }
+    private interface KernelFact<T> {
+        T read() throws IOException;
     }
 }

@@ -10,6 +10,7 @@ public final class NetworkInterfacesMain {
     }
 
     public static void main(String[] args) {
-        System.out.println(new QgaNetworkCommands(new org.guestagent.platform.JnaNativePlatform()).interfaces(CommandArgument.of(Map.of())));
+        System.out.println(new QgaNetworkCommands(new org.guestagent.ops.facts.system.SystemGuestFacts(
+                new org.guestagent.system.LocalGuestFiles(java.nio.file.Path.of("/")), null, new org.guestagent.platform.JnaNativePlatform())).interfaces(CommandArgument.of(Map.of())));
     }
 }

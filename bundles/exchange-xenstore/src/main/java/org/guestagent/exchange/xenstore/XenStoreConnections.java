@@ -4,24 +4,20 @@ import java.time.Duration;
 import java.util.Map;
 
 import org.guestagent.xenstore.XenStoreClient;
-import org.guestagent.xenstore.XenStoreEndpoint;
 import org.guestagent.xenstore.XenStoreTransport;
 
-/** Opens the XenStore connection the configuration asks for; an embedded simulator wins. */
+/** Opens the one XenStore connection the configuration asks for. */
 final class XenStoreConnections {
 
     private XenStoreConnections() {
     }
 
-    static XenStoreTransport transport(XenStoreExchangeConfig config, XenStoreEndpoint simulator, Map<String, String> env) {
-        if (simulator != null) {
-            return XenStoreTransport.unixSocket(simulator.socketPath());
-        }
+    static XenStoreTransport transport(XenStoreExchangeConfig config, Map<String, String> env) {
         return XenStoreTransport.choose(config.transport(), config.socket_path(), config.device_path(), env);
     }
 
-    static XenStoreClient open(XenStoreExchangeConfig config, XenStoreEndpoint simulator) {
-        return XenStoreClient.openReconnecting(transport(config, simulator, System.getenv()),
+    static XenStoreClient open(XenStoreExchangeConfig config) {
+        return XenStoreClient.openReconnecting(transport(config, System.getenv()),
                 Duration.ofSeconds(Math.max(1, config.request_timeout_seconds())));
     }
 }

@@ -3,7 +3,7 @@ package org.guestagent.exchange.xenstore;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
-/** Configuration of the XenStore exchange and the host-data service (one PID for both). */
+/** Configuration of the XenStore exchange: its one connection, where requests and answers live, answer housekeeping. */
 @ObjectClassDefinition(name = "XenStore exchange", description = "Requests from the host over XenStore (nova-json)")
 public @interface XenStoreExchangeConfig {
 
