@@ -47,7 +47,7 @@ public class QgaNetworkCommands implements CommandSet {
         this.platform = platform;
     }
 
-    @Command("guest-network-get-interfaces")
+    @Command(value = "guest-network-get-interfaces", quiet = true)
     public String interfaces(CommandArgument argument) {
         QgaArguments.check(argument);
         // every interface the kernel has (/sys/class/net), up or down, as getifaddrs lists them;
