@@ -201,6 +201,18 @@ public class CommandRegistryImpl implements CommandRegistry {
         }
     }
 
+    /**
+     * The request's log line: at info, but at debug for a quiet (routine, read-only) command, since a
+     * host that polls one would otherwise cost a formatted and written log line per request.
+     */
+    static void logRequest(String requestId, String command, CommandTable.Target target, CommandArgument argument) {
+        Level level = target.quiet() ? Level.DEBUG : Level.INFO;
+        if (LOG.isLoggable(level)) {
+            LOG.log(level, "request {0}: {1}({2})", requestId, command,
+                    target.secret() ? "<redacted>" : shorten(String.valueOf(argument)));
+        }
+    }
+
     private void awaitGate(Run run, BooleanSupplier pairStopping) {
         String blocker = gate.blocker();
         if (blocker == null) {
@@ -231,8 +243,7 @@ public class CommandRegistryImpl implements CommandRegistry {
                 if (target == null) {
                     throw new CommandException("Command '" + entry.name() + "' is declared but not implemented");
                 }
-                LOG.log(Level.INFO, "request {0}: {1}({2})", context.requestId(), entry.name(),
-                        target.secret() ? "<redacted>" : shorten(String.valueOf(argument)));
+                logRequest(context.requestId(), entry.name(), target, argument);
                 return call(target.method(), target.object(), argument, ownContext);
             } catch (Exception | Error e) {
                 run.ended(e);

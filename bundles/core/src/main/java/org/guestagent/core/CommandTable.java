@@ -31,8 +31,8 @@ import org.osgi.framework.ServiceReference;
 final class CommandTable {
     private static final System.Logger LOG = System.getLogger(CommandTable.class.getName());
 
-    /** A command method found in a fetched set. */
-    record Target(Object object, Method method, boolean secret) {
+    /** A command method found in a fetched set; quiet: its requests are logged at debug level. */
+    record Target(Object object, Method method, boolean secret, boolean quiet) {
     }
 
     /** One command-set service: its properties, and its methods once fetched. */
@@ -175,13 +175,14 @@ final class CommandTable {
             }
             String name = command != null ? command.value() : legacy.value();
             boolean secret = command != null ? command.secret() : legacy.secret();
+            boolean quiet = command != null && command.quiet();
             if (!isCallable(method)) {
                 LOG.log(Level.ERROR, "Ignoring command ''{0}'' of {1}: a command method takes only a "
                         + "CommandArgument and/or a CommandContext and returns String or CommandResult",
                         name, bundle);
                 continue;
             }
-            targets.put(name, new Target(set, method, secret));
+            targets.put(name, new Target(set, method, secret, quiet));
         }
         return targets;
     }

@@ -45,6 +45,8 @@ class LogRotationTest {
         run = AgentOnHost.prepare("logrotate");
         host = run.host();
         agent = run.agent();
+        // version and features are quiet commands: their request lines (which name the request) are debug
+        agent.configure("org.guestagent.launcher", "log.level", "debug");
         run.startAgent();
         Path scratch = agent.root().getParent();
         Path log = agent.logFile();

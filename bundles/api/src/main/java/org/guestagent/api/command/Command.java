@@ -25,4 +25,11 @@ public @interface Command {
 
     /** True when the argument is secret: the request log then shows it redacted. */
     boolean secret() default false;
+
+    /**
+     * True for a routine command that reads and changes nothing (a ping, a version, a clock): its
+     * requests are logged at debug level rather than info, so that a host polling it neither fills
+     * the log nor slows the answers. A command that changes the guest must not be quiet.
+     */
+    boolean quiet() default false;
 }

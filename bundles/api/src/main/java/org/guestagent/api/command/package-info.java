@@ -5,7 +5,7 @@
  * Nothing here knows a transport or a protocol.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.guestagent.api.command;
 
 import org.osgi.annotation.bundle.Export;

@@ -50,13 +50,13 @@ public class MiscCommands implements CommandSet {
     }
 
     /** The host sends "agent" as the value; it is ignored, as the original agents did. */
-    @Command("version")
+    @Command(value = "version", quiet = true)
     public String version() {
         return version;
     }
 
     /** Every command name answering now on the asking pair's protocol, joined by commas. */
-    @Command("features")
+    @Command(value = "features", quiet = true)
     public String features(CommandContext request) {
         CommandRegistry commands = (CommandRegistry) context.locateService("registry");
         if (commands == null) {

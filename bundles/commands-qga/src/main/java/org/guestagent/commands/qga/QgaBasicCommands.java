@@ -60,18 +60,18 @@ public class QgaBasicCommands implements CommandSet {
         this.version = context.getBundle().getVersion().toString();
     }
 
-    @Command("guest-sync")
+    @Command(value = "guest-sync", quiet = true)
     public String sync(CommandArgument argument) {
         return Long.toString(QgaArguments.check(argument, required("id", INTEGER)).integer("id"));
     }
 
     /** The parser writes the 0xFF delimiter before this command's answer. */
-    @Command("guest-sync-delimited")
+    @Command(value = "guest-sync-delimited", quiet = true)
     public String syncDelimited(CommandArgument argument) {
         return sync(argument);
     }
 
-    @Command("guest-ping")
+    @Command(value = "guest-ping", quiet = true)
     public String ping(CommandArgument argument) {
         QgaArguments.check(argument);
         return "{}";
@@ -84,7 +84,7 @@ public class QgaBasicCommands implements CommandSet {
      * The commands the QGA pair offers now, vendor ones hot-installed included; those the parser's
      * configuration disables are listed with {@code "enabled": false}, as qemu-ga lists blocked ones.
      */
-    @Command("guest-info")
+    @Command(value = "guest-info", quiet = true)
     @SuppressWarnings("unchecked")
     public String info(CommandArgument argument, CommandContext context) {
         QgaArguments.check(argument);
@@ -105,7 +105,7 @@ public class QgaBasicCommands implements CommandSet {
     }
 
     /** Nanoseconds since the epoch. */
-    @Command("guest-get-time")
+    @Command(value = "guest-get-time", quiet = true)
     public String time(CommandArgument argument) {
         QgaArguments.check(argument);
         Instant now = Instant.now();
@@ -113,13 +113,13 @@ public class QgaBasicCommands implements CommandSet {
     }
 
     /** The live host name (the kernel's, as gethostname gives it). */
-    @Command("guest-get-host-name")
+    @Command(value = "guest-get-host-name", quiet = true)
     public String hostName(CommandArgument argument) throws IOException {
         QgaArguments.check(argument);
         return Json.of(Map.of("host-name", kernel(facts::hostname)));
     }
 
-    @Command("guest-get-timezone")
+    @Command(value = "guest-get-timezone", quiet = true)
     public String timezone(CommandArgument argument) {
         QgaArguments.check(argument);
         ZonedDateTime now = ZonedDateTime.now();
@@ -130,7 +130,7 @@ public class QgaBasicCommands implements CommandSet {
     }
 
     /** os-release of the guest root (qemu-ga's keys, present ones only) and the running kernel. */
-    @Command("guest-get-osinfo")
+    @Command(value = "guest-get-osinfo", quiet = true)
     public String osinfo(CommandArgument argument) throws IOException {
         QgaArguments.check(argument);
         Map<String, String> os = facts.osRelease();
@@ -150,7 +150,7 @@ public class QgaBasicCommands implements CommandSet {
     }
 
     /** The users logged in now (utmp below the guest root), each once with its first login time. */
-    @Command("guest-get-users")
+    @Command(value = "guest-get-users", quiet = true)
     public String users(CommandArgument argument) throws IOException {
         QgaArguments.check(argument);
         byte[] utmp = files.readIfExists("/run/utmp");

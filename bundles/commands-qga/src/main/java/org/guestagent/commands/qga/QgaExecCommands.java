@@ -88,7 +88,7 @@ public class QgaExecCommands implements CommandSet {
         return Json.of(result);
     }
 
-    @Command("guest-exec-status")
+    @Command(value = "guest-exec-status", quiet = true)
     public String status(CommandArgument argument) {
         QgaArguments args = QgaArguments.check(argument, required("pid", INTEGER));
         long pid = args.integer("pid");

@@ -94,7 +94,7 @@ public class QgaFsFreezeCommands implements CommandSet {
         }
     }
 
-    @Command("guest-fsfreeze-status")
+    @Command(value = "guest-fsfreeze-status", quiet = true)
     public synchronized String status(CommandArgument argument) {
         QgaArguments.check(argument);
         return Json.of(frozen ? "frozen" : "thawed");

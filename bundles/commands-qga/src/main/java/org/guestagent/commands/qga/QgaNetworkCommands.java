@@ -34,7 +34,7 @@ public class QgaNetworkCommands implements CommandSet {
         this.facts = facts;
     }
 
-    @Command("guest-network-get-interfaces")
+    @Command(value = "guest-network-get-interfaces", quiet = true)
     public String interfaces(CommandArgument argument) {
         QgaArguments.check(argument);
         List<GuestFacts.Nic> nics;
