@@ -5,6 +5,9 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assume.assumeTrue;
+import static org.guestagent.itests.kvm.LoopImages.isRoot;
+import static org.guestagent.itests.kvm.LoopImages.onPath;
+import static org.guestagent.itests.kvm.LoopImages.run;
 
 import java.io.File;
 import java.io.IOException;
@@ -33,31 +36,6 @@ public class QgaAgentStopThawsTest {
 
     private Path mountPoint;
     private Process agent;
-
-    private static boolean isRoot() {
-        try {
-            return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid") == 0;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static boolean onPath(String program) {
-        for (String dir : List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin")) {
-            if (Files.isExecutable(Path.of(dir, program))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static void run(String... command) throws Exception {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        process.getOutputStream().close();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(String.join(" ", command) + " did not end", process.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(String.join(" ", command) + ": " + out, 0, process.exitValue());
-    }
 
     @After
     public void cleanUp() throws Exception {

@@ -4,6 +4,9 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assume.assumeTrue;
+import static org.guestagent.itests.kvm.LoopImages.isRoot;
+import static org.guestagent.itests.kvm.LoopImages.onPath;
+import static org.guestagent.itests.kvm.LoopImages.run;
 import static org.ops4j.pax.exam.CoreOptions.options;
 
 import java.io.IOException;
@@ -79,32 +82,6 @@ public class QgaFsFreezeTest {
                 AgentBundles.ours("bundles/exchange-virtio-serial"),
                 AgentBundles.ours("bundles/parser-qga"),
                 AgentBundles.ours("bundles/commands-qga"));
-    }
-
-    private static boolean isRoot() {
-        try {
-            return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid") == 0;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static boolean onPath(String program) {
-        for (String dir : List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin")) {
-            if (Files.isExecutable(Path.of(dir, program))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static String run(String... command) throws Exception {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        process.getOutputStream().close();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(String.join(" ", command) + " did not end", process.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(String.join(" ", command) + ": " + out, 0, process.exitValue());
-        return out;
     }
 
     /** Once: the QGA pair on a socket and the system actions real (static: the container lives for the class). */
