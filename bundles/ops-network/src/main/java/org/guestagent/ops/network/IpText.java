@@ -6,6 +6,8 @@ import java.net.UnknownHostException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.guestagent.ops.facts.Ipv6Text;
+
 /** Checks and normalises address text without ever asking a name server. */
 public final class IpText {
 
@@ -78,36 +80,7 @@ public final class IpText {
     }
 
     public static String ipv6Text(byte[] bytes) {
-        int[] groups = new int[8];
-        for (int i = 0; i < 8; i++) {
-            groups[i] = ((bytes[2 * i] & 255) << 8) | (bytes[2 * i + 1] & 255);
-        }
-        // the longest run of two or more zero groups becomes "::" (the first one on a tie)
-        int bestStart = -1, bestLength = 1;
-        for (int i = 0; i < 8; ) {
-            int j = i;
-            while (j < 8 && groups[j] == 0) {
-                j++;
-            }
-            if (j - i > bestLength) {
-                bestStart = i;
-                bestLength = j - i;
-            }
-            i = j == i ? i + 1 : j;
-        }
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                out.append("::");
-                i += bestLength - 1;
-                continue;
-            }
-            if (out.length() > 0 && out.charAt(out.length() - 1) != ':') {
-                out.append(':');
-            }
-            out.append(Integer.toHexString(groups[i]));
-        }
-        return out.toString();
+        return Ipv6Text.of(bytes);
     }
 
     /** True when no bit beyond the prefix is set, i.e. the address is a network address. */

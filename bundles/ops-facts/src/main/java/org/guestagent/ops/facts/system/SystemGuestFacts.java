@@ -22,6 +22,7 @@ import org.guestagent.api.platform.NativePlatform;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.api.system.SystemActions;
 import org.guestagent.ops.facts.GuestFacts;
+import org.guestagent.ops.facts.Ipv6Text;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -172,41 +173,7 @@ public final class SystemGuestFacts implements GuestFacts {
 
     /** RFC 5952 text (the longest run of zero groups as ::), without a scope, as inet_ntop writes it. */
     static String ipv6Text(Inet6Address address) {
-        byte[] b = address.getAddress();
-        int[] groups = new int[8];
-        for (int i = 0; i < 8; i++) {
-            groups[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
-        }
-        int bestStart = -1;
-        int bestLength = 1;
-        for (int i = 0; i < 8;) {
-            if (groups[i] != 0) {
-                i++;
-                continue;
-            }
-            int j = i;
-            while (j < 8 && groups[j] == 0) {
-                j++;
-            }
-            if (j - i > bestLength) {
-                bestStart = i;
-                bestLength = j - i;
-            }
-            i = j;
-        }
-        StringBuilder text = new StringBuilder();
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                text.append("::");
-                i += bestLength - 1;
-                continue;
-            }
-            if (text.length() > 0 && text.charAt(text.length() - 1) != ':') {
-                text.append(':');
-            }
-            text.append(Integer.toHexString(groups[i]));
-        }
-        return text.toString();
+        return Ipv6Text.of(address.getAddress());
     }
 
     /** The kernel's counters of the interface, or empty when it has none. */
