@@ -21,6 +21,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 import org.guestagent.api.command.CommandArgument;
 import org.guestagent.api.command.CommandContext;
@@ -45,8 +46,10 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
- * Tracks every {@link CommandSet} service and runs commands by name. A command runs on a worker
- * thread so that one that never returns is answered with a 500 after the configured limit.
+ * Tracks every {@link CommandSet} service and runs commands by name. A dispatcher's command runs on
+ * the dispatcher's own thread, its time limit kept by a {@link CommandWatchdog}: one that never
+ * returns is answered with a 500 after the configured limit, and its pair goes on with a fresh
+ * thread. A command called by anyone else runs on a worker thread, for the same limit.
  * <p>
  * A request waits (at most the command timeout) while the {@link RequestGate} is closed: during
  * the boot, while a hold is registered, or while a bundle is being started, stopped, updated or
@@ -57,7 +60,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 @SuppressWarnings("deprecation")
 @Component(service = CommandRegistry.class, configurationPid = "org.guestagent.core")
 @Designate(ocd = CommandRegistryImpl.Config.class)
-public class CommandRegistryImpl implements CommandRegistry {
+public class CommandRegistryImpl implements CommandRegistry, WatchedInvoker {
     private static final System.Logger LOG = System.getLogger(CommandRegistryImpl.class.getName());
     private static final int LOGGED_ARGUMENT_MAX = 200;
     /** Longest wait of {@link #commands()} for the end of the boot. */
@@ -80,6 +83,7 @@ public class CommandRegistryImpl implements CommandRegistry {
     private final ExecutorService workers = Executors.newCachedThreadPool(namedDaemon());
     private final AtomicLong runIds = new AtomicLong();
     private final Map<Long, Run> runs = new ConcurrentHashMap<>();
+    private final CommandWatchdog watchdog = new CommandWatchdog("agent-command-watchdog");
     private volatile long timeoutMillis = TimeUnit.SECONDS.toMillis(120);
     private volatile Set<String> early = Set.of("version", "features");
     private RequestGate gate;
@@ -99,6 +103,7 @@ public class CommandRegistryImpl implements CommandRegistry {
     @Deactivate
     void deactivate() {
         gate.close();
+        watchdog.close();
         workers.shutdownNow();
     }
 
@@ -160,15 +165,18 @@ public class CommandRegistryImpl implements CommandRegistry {
     @Override
     public CommandResult invoke(String name, CommandArgument argument, CommandContext context)
             throws NoSuchCommandException {
-        return invoke(name, argument, context, context.protocol(), context.hostData().orElse(null), () -> false);
+        return invoke(name, argument, context, context.protocol(), context.hostData().orElse(null), () -> false, null);
     }
 
     /**
-     * Runs the command; a request that must wait for the gate stops waiting once {@code pairStopping}
-     * says its pair is being stopped, since a stopping pair answers the request in hand first.
+     * Runs the command: here, under the watchdog, when {@code onTimeout} is given, else on a worker.
+     * A request that must wait for the gate stops waiting once {@code pairStopping} says its pair is
+     * being stopped, since a stopping pair answers the request in hand first.
      */
-    CommandResult invoke(String name, CommandArgument argument, CommandContext context, String protocol,
-            HostData hostData, BooleanSupplier pairStopping) throws NoSuchCommandException {
+    @Override
+    public CommandResult invoke(String name, CommandArgument argument, CommandContext context, String protocol,
+            HostData hostData, BooleanSupplier pairStopping, Consumer<CommandException> onTimeout)
+            throws NoSuchCommandException {
         Run run = new Run(runIds.incrementAndGet(), name, context.requestId());
         runs.put(run.id, run);
         try {
@@ -186,8 +194,9 @@ public class CommandRegistryImpl implements CommandRegistry {
             }
             CommandResult result;
             try {
-                result = runWithLimit(run, entry, argument, CommandContext.of(context.requestId(), context.session(),
-                        protocol, hostData));
+                CommandContext full = CommandContext.of(context.requestId(), context.session(), protocol, hostData);
+                result = onTimeout == null ? runWithLimit(run, entry, argument, full)
+                        : runHere(run, entry, argument, full, onTimeout);
             } catch (CommandException e) {
                 LOG.log(Level.INFO, "request {0}: {1} failed: {2}", context.requestId(), name, e.getMessage());
                 throw e;
@@ -268,6 +277,58 @@ public class CommandRegistryImpl implements CommandRegistry {
         } catch (ExecutionException e) {
             throw asCommandException(entry, e.getCause());
         }
+        return asResult(entry, returned);
+    }
+
+    /**
+     * Runs the command on this thread, watched: past its limit, the watchdog revokes its session,
+     * interrupts this thread and hands the timeout error to {@code onTimeout}, while the command
+     * may go on; it is then listed as hanging until it ends.
+     */
+    private CommandResult runHere(Run run, CommandTable.Entry entry, CommandArgument argument, CommandContext context,
+            Consumer<CommandException> onTimeout) {
+        RequestSession session = new RequestSession(context.session(), context.requestId());
+        CommandContext ownContext = CommandContext.of(context.requestId(), session, context.protocol(),
+                context.hostData().orElse(null));
+        Thread thread = Thread.currentThread();
+        run.started(thread);
+        long limitMillis = timeoutMillis;
+        CommandWatchdog.Watch watch = watchdog.watch(TimeUnit.MILLISECONDS.toNanos(limitMillis), () -> {
+            session.revoke();
+            thread.interrupt();
+            if (run.abandon()) {
+                LOG.log(Level.WARNING, "request {0}: ''{1}'' passed its timeout and was interrupted; its thread {2} "
+                        + "has not ended yet ({3} command(s) hanging)", run.requestId, run.command, run.threadName(),
+                        runs.values().stream().filter(Run::hanging).count());
+            }
+            onTimeout.accept(new CommandException("Command '" + entry.name() + "' did not finish within "
+                    + TimeUnit.MILLISECONDS.toSeconds(limitMillis) + " seconds"));
+        });
+        Throwable failure = null;
+        Object returned;
+        try {
+            // resolved here: activating a set counts against the command's timeout
+            CommandTable.Target target = entry.resolve();
+            if (target == null) {
+                throw new CommandException("Command '" + entry.name() + "' is declared but not implemented");
+            }
+            logRequest(context.requestId(), entry.name(), target, argument);
+            returned = call(target.method(), target.object(), argument, ownContext);
+        } catch (Error e) {
+            failure = e;
+            throw e;
+        } catch (Exception e) {
+            failure = e;
+            throw asCommandException(entry, e);
+        } finally {
+            // a late end (its timeout came first) is logged by the run; the caller drops its result
+            watchdog.end(watch);
+            run.ended(failure);
+        }
+        return asResult(entry, returned);
+    }
+
+    private static CommandResult asResult(CommandTable.Entry entry, Object returned) {
         if (returned instanceof CommandResult r) {
             return r;
         }
