@@ -2,8 +2,6 @@ package org.guestagent.core;
 
 import java.lang.System.Logger.Level;
 import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
@@ -19,7 +17,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -81,8 +78,7 @@ public class CommandRegistryImpl implements CommandRegistry, WatchedInvoker {
     private final CommandTable table = new CommandTable();
     private final AtomicInteger workerCount = new AtomicInteger();
     private final ExecutorService workers = Executors.newCachedThreadPool(namedDaemon());
-    private final AtomicLong runIds = new AtomicLong();
-    private final Map<Long, Run> runs = new ConcurrentHashMap<>();
+    private final Set<Run> runs = ConcurrentHashMap.newKeySet();
     private final CommandWatchdog watchdog = new CommandWatchdog("agent-command-watchdog");
     private volatile long timeoutMillis = TimeUnit.SECONDS.toMillis(120);
     private volatile Set<String> early = Set.of("version", "features");
@@ -158,7 +154,7 @@ public class CommandRegistryImpl implements CommandRegistry, WatchedInvoker {
 
     @Override
     public List<CommandRun> runs() {
-        return runs.values().stream().map(Run::view)
+        return runs.stream().map(Run::view)
                 .sorted(Comparator.comparing(CommandRun::since)).toList();
     }
 
@@ -177,8 +173,8 @@ public class CommandRegistryImpl implements CommandRegistry, WatchedInvoker {
     public CommandResult invoke(String name, CommandArgument argument, CommandContext context, String protocol,
             HostData hostData, BooleanSupplier pairStopping, Consumer<CommandException> onTimeout)
             throws NoSuchCommandException {
-        Run run = new Run(runIds.incrementAndGet(), name, context.requestId());
-        runs.put(run.id, run);
+        Run run = new Run(name, context.requestId());
+        runs.add(run);
         try {
             if (!early.contains(name)) {
                 awaitGate(run, pairStopping);
@@ -205,7 +201,7 @@ public class CommandRegistryImpl implements CommandRegistry, WatchedInvoker {
             return result;
         } finally {
             if (!run.hanging()) {
-                runs.remove(run.id);
+                runs.remove(run);
             }
         }
     }
@@ -253,7 +249,7 @@ public class CommandRegistryImpl implements CommandRegistry, WatchedInvoker {
                     throw new CommandException("Command '" + entry.name() + "' is declared but not implemented");
                 }
                 logRequest(context.requestId(), entry.name(), target, argument);
-                return call(target.method(), target.object(), argument, ownContext);
+                return call(target, argument, ownContext);
             } catch (Exception | Error e) {
                 run.ended(e);
                 throw e;
@@ -299,7 +295,7 @@ public class CommandRegistryImpl implements CommandRegistry, WatchedInvoker {
             if (run.abandon()) {
                 LOG.log(Level.WARNING, "request {0}: ''{1}'' passed its timeout and was interrupted; its thread {2} "
                         + "has not ended yet ({3} command(s) hanging)", run.requestId, run.command, run.threadName(),
-                        runs.values().stream().filter(Run::hanging).count());
+                        runs.stream().filter(Run::hanging).count());
             }
             onTimeout.accept(new CommandException("Command '" + entry.name() + "' did not finish within "
                     + TimeUnit.MILLISECONDS.toSeconds(limitMillis) + " seconds"));
@@ -313,7 +309,7 @@ public class CommandRegistryImpl implements CommandRegistry, WatchedInvoker {
                 throw new CommandException("Command '" + entry.name() + "' is declared but not implemented");
             }
             logRequest(context.requestId(), entry.name(), target, argument);
-            returned = call(target.method(), target.object(), argument, ownContext);
+            returned = call(target, argument, ownContext);
         } catch (Error e) {
             failure = e;
             throw e;
@@ -353,20 +349,20 @@ public class CommandRegistryImpl implements CommandRegistry, WatchedInvoker {
         if (run.abandon()) {
             LOG.log(Level.WARNING, "request {0}: ''{1}'' passed its timeout and was interrupted; its thread {2} "
                     + "has not ended yet ({3} command(s) hanging)", run.requestId, run.command, run.threadName(),
-                    runs.values().stream().filter(Run::hanging).count());
+                    runs.stream().filter(Run::hanging).count());
         }
     }
 
-    private static Object call(Method method, Object target, CommandArgument argument, CommandContext context)
+    private static Object call(CommandTable.Target target, CommandArgument argument, CommandContext context)
             throws Exception {
-        Class<?>[] types = method.getParameterTypes();
+        Class<?>[] types = target.parameterTypes();
         Object[] args = new Object[types.length];
         for (int i = 0; i < types.length; i++) {
             args[i] = types[i] == CommandArgument.class ? argument
                     : types[i] == CommandContext.class ? context : LegacyCommands.parameter(types[i], argument, context);
         }
         try {
-            return method.invoke(target, args);
+            return target.method().invoke(target.object(), args);
         } catch (InvocationTargetException e) {
             if (e.getCause() instanceof Error error) {
                 throw error;
@@ -398,46 +394,45 @@ public class CommandRegistryImpl implements CommandRegistry, WatchedInvoker {
 
     /** One request in the registry: waiting for the gate, running, or left hanging after its timeout. */
     private final class Run {
-        final long id;
         final String command;
         final String requestId;
         private RunState state = RunState.RUNNING;
-        private Instant since = Instant.now();
+        /** System.currentTimeMillis() of the last change of state: an Instant only when asked for (no allocation per request). */
+        private long since = System.currentTimeMillis();
         private String thread = Thread.currentThread().getName();
         private boolean ended;
         private boolean abandoned;
 
-        Run(long id, String command, String requestId) {
-            this.id = id;
+        Run(String command, String requestId) {
             this.command = command;
             this.requestId = requestId;
         }
 
         synchronized void waiting() {
             state = RunState.WAITING;
-            since = Instant.now();
+            since = System.currentTimeMillis();
         }
 
         synchronized void started(Thread worker) {
             state = RunState.RUNNING;
-            since = Instant.now();
+            since = System.currentTimeMillis();
             thread = worker.getName();
         }
 
         /** Marks the end of the command's thread; a hanging one leaves the list and says so. */
         void ended(Throwable failure) {
-            Instant hangingSince;
+            long hangingSince;
             synchronized (this) {
                 if (ended) {
                     return;
                 }
                 ended = true;
-                hangingSince = abandoned ? since : null;
+                hangingSince = abandoned ? since : -1;
             }
-            if (hangingSince != null) {
-                runs.remove(id);
+            if (hangingSince >= 0) {
+                runs.remove(this);
                 LOG.log(Level.INFO, "request {0}: ''{1}'' ended {2} s after its timeout{3}", requestId, command,
-                        Duration.between(hangingSince, Instant.now()).toSeconds(),
+                        TimeUnit.MILLISECONDS.toSeconds(System.currentTimeMillis() - hangingSince),
                         failure == null ? "" : " (" + failure.getClass().getSimpleName() + ")");
             }
         }
@@ -449,7 +444,7 @@ public class CommandRegistryImpl implements CommandRegistry, WatchedInvoker {
             }
             abandoned = true;
             state = RunState.HANGING;
-            since = Instant.now();
+            since = System.currentTimeMillis();
             return true;
         }
 
@@ -462,7 +457,7 @@ public class CommandRegistryImpl implements CommandRegistry, WatchedInvoker {
         }
 
         synchronized CommandRun view() {
-            return new CommandRun(command, requestId, state, since, thread);
+            return new CommandRun(command, requestId, state, Instant.ofEpochMilli(since), thread);
         }
     }
 

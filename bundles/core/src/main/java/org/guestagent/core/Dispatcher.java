@@ -43,7 +43,8 @@ final class Dispatcher {
     private final AtomicInteger lanes = new AtomicInteger();
     /** The thread serving now. Replaced (under the monitor) when a command overruns on it. */
     private volatile Lane lane;
-    private volatile Instant lastRequest;
+    /** System.currentTimeMillis() of the last request, 0 before the first: an Instant only when asked for. */
+    private volatile long lastRequest;
     private volatile boolean running = true;
 
     /**
@@ -156,7 +157,9 @@ final class Dispatcher {
     }
 
     PairInfo info() {
-        return new PairInfo(protocol, exchange.describe(), parserName, served.get(), errors.get(), lastRequest);
+        long last = lastRequest;
+        return new PairInfo(protocol, exchange.describe(), parserName, served.get(), errors.get(),
+                last == 0 ? null : Instant.ofEpochMilli(last));
     }
 
     private RawRequest receive(Lane current) {
@@ -190,7 +193,7 @@ final class Dispatcher {
         current.busySince = Math.max(1, System.nanoTime());
         try {
             if (timeoutError == null) {
-                lastRequest = Instant.now();
+                lastRequest = System.currentTimeMillis();
             }
             Outcome outcome = new Outcome(current, request, timeoutError);
             byte[] answer;

@@ -165,9 +165,11 @@ public class QgaParser implements Parser {
         if (input.containsKey("arguments") && !(input.get("arguments") instanceof Map)) {
             return error(GENERIC_ERROR, "QMP input member 'arguments' must be an object", id, hasId);
         }
-        for (String member : input.keySet()) {
-            if (!member.equals("execute") && !member.equals("arguments") && !member.equals("id")) {
-                return error(GENERIC_ERROR, "QMP input member '" + member + "' is unexpected", id, hasId);
+        if (input.size() > 1 + (hasId ? 1 : 0) + (input.containsKey("arguments") ? 1 : 0)) {
+            for (String member : input.keySet()) { // only then: no key set and iterator per request
+                if (!member.equals("execute") && !member.equals("arguments") && !member.equals("id")) {
+                    return error(GENERIC_ERROR, "QMP input member '" + member + "' is unexpected", id, hasId);
+                }
             }
         }
         Rules now = rules;
