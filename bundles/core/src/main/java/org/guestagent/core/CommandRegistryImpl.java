@@ -2,8 +2,6 @@ package org.guestagent.core;
 
 import java.lang.System.Logger.Level;
 import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
@@ -19,8 +17,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 import org.guestagent.api.command.CommandArgument;
 import org.guestagent.api.command.CommandContext;
@@ -45,8 +43,10 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
- * Tracks every {@link CommandSet} service and runs commands by name. A command runs on a worker
- * thread so that one that never returns is answered with a 500 after the configured limit.
+ * Tracks every {@link CommandSet} service and runs commands by name. A dispatcher's command runs on
+ * the dispatcher's own thread, its time limit kept by a {@link CommandWatchdog}: one that never
+ * returns is answered with a 500 after the configured limit, and its pair goes on with a fresh
+ * thread. A command called by anyone else runs on a worker thread, for the same limit.
  * <p>
  * A request waits (at most the command timeout) while the {@link RequestGate} is closed: during
  * the boot, while a hold is registered, or while a bundle is being started, stopped, updated or
@@ -57,7 +57,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 @SuppressWarnings("deprecation")
 @Component(service = CommandRegistry.class, configurationPid = "org.guestagent.core")
 @Designate(ocd = CommandRegistryImpl.Config.class)
-public class CommandRegistryImpl implements CommandRegistry {
+public class CommandRegistryImpl implements CommandRegistry, WatchedInvoker {
     private static final System.Logger LOG = System.getLogger(CommandRegistryImpl.class.getName());
     private static final int LOGGED_ARGUMENT_MAX = 200;
     /** Longest wait of {@link #commands()} for the end of the boot. */
@@ -78,8 +78,8 @@ public class CommandRegistryImpl implements CommandRegistry {
     private final CommandTable table = new CommandTable();
     private final AtomicInteger workerCount = new AtomicInteger();
     private final ExecutorService workers = Executors.newCachedThreadPool(namedDaemon());
-    private final AtomicLong runIds = new AtomicLong();
-    private final Map<Long, Run> runs = new ConcurrentHashMap<>();
+    private final Set<Run> runs = ConcurrentHashMap.newKeySet();
+    private final CommandWatchdog watchdog = new CommandWatchdog("agent-command-watchdog");
     private volatile long timeoutMillis = TimeUnit.SECONDS.toMillis(120);
     private volatile Set<String> early = Set.of("version", "features");
     private RequestGate gate;
@@ -99,6 +99,7 @@ public class CommandRegistryImpl implements CommandRegistry {
     @Deactivate
     void deactivate() {
         gate.close();
+        watchdog.close();
         workers.shutdownNow();
     }
 
@@ -153,24 +154,27 @@ public class CommandRegistryImpl implements CommandRegistry {
 
     @Override
     public List<CommandRun> runs() {
-        return runs.values().stream().map(Run::view)
+        return runs.stream().map(Run::view)
                 .sorted(Comparator.comparing(CommandRun::since)).toList();
     }
 
     @Override
     public CommandResult invoke(String name, CommandArgument argument, CommandContext context)
             throws NoSuchCommandException {
-        return invoke(name, argument, context, context.protocol(), context.hostData().orElse(null), () -> false);
+        return invoke(name, argument, context, context.protocol(), context.hostData().orElse(null), () -> false, null);
     }
 
     /**
-     * Runs the command; a request that must wait for the gate stops waiting once {@code pairStopping}
-     * says its pair is being stopped, since a stopping pair answers the request in hand first.
+     * Runs the command: here, under the watchdog, when {@code onTimeout} is given, else on a worker.
+     * A request that must wait for the gate stops waiting once {@code pairStopping} says its pair is
+     * being stopped, since a stopping pair answers the request in hand first.
      */
-    CommandResult invoke(String name, CommandArgument argument, CommandContext context, String protocol,
-            HostData hostData, BooleanSupplier pairStopping) throws NoSuchCommandException {
-        Run run = new Run(runIds.incrementAndGet(), name, context.requestId());
-        runs.put(run.id, run);
+    @Override
+    public CommandResult invoke(String name, CommandArgument argument, CommandContext context, String protocol,
+            HostData hostData, BooleanSupplier pairStopping, Consumer<CommandException> onTimeout)
+            throws NoSuchCommandException {
+        Run run = new Run(name, context.requestId());
+        runs.add(run);
         try {
             if (!early.contains(name)) {
                 awaitGate(run, pairStopping);
@@ -186,8 +190,9 @@ public class CommandRegistryImpl implements CommandRegistry {
             }
             CommandResult result;
             try {
-                result = runWithLimit(run, entry, argument, CommandContext.of(context.requestId(), context.session(),
-                        protocol, hostData));
+                CommandContext full = CommandContext.of(context.requestId(), context.session(), protocol, hostData);
+                result = onTimeout == null ? runWithLimit(run, entry, argument, full)
+                        : runHere(run, entry, argument, full, onTimeout);
             } catch (CommandException e) {
                 LOG.log(Level.INFO, "request {0}: {1} failed: {2}", context.requestId(), name, e.getMessage());
                 throw e;
@@ -196,7 +201,7 @@ public class CommandRegistryImpl implements CommandRegistry {
             return result;
         } finally {
             if (!run.hanging()) {
-                runs.remove(run.id);
+                runs.remove(run);
             }
         }
     }
@@ -244,7 +249,7 @@ public class CommandRegistryImpl implements CommandRegistry {
                     throw new CommandException("Command '" + entry.name() + "' is declared but not implemented");
                 }
                 logRequest(context.requestId(), entry.name(), target, argument);
-                return call(target.method(), target.object(), argument, ownContext);
+                return call(target, argument, ownContext);
             } catch (Exception | Error e) {
                 run.ended(e);
                 throw e;
@@ -268,6 +273,58 @@ public class CommandRegistryImpl implements CommandRegistry {
         } catch (ExecutionException e) {
             throw asCommandException(entry, e.getCause());
         }
+        return asResult(entry, returned);
+    }
+
+    /**
+     * Runs the command on this thread, watched: past its limit, the watchdog revokes its session,
+     * interrupts this thread and hands the timeout error to {@code onTimeout}, while the command
+     * may go on; it is then listed as hanging until it ends.
+     */
+    private CommandResult runHere(Run run, CommandTable.Entry entry, CommandArgument argument, CommandContext context,
+            Consumer<CommandException> onTimeout) {
+        RequestSession session = new RequestSession(context.session(), context.requestId());
+        CommandContext ownContext = CommandContext.of(context.requestId(), session, context.protocol(),
+                context.hostData().orElse(null));
+        Thread thread = Thread.currentThread();
+        run.started(thread);
+        long limitMillis = timeoutMillis;
+        CommandWatchdog.Watch watch = watchdog.watch(TimeUnit.MILLISECONDS.toNanos(limitMillis), () -> {
+            session.revoke();
+            thread.interrupt();
+            if (run.abandon()) {
+                LOG.log(Level.WARNING, "request {0}: ''{1}'' passed its timeout and was interrupted; its thread {2} "
+                        + "has not ended yet ({3} command(s) hanging)", run.requestId, run.command, run.threadName(),
+                        runs.stream().filter(Run::hanging).count());
+            }
+            onTimeout.accept(new CommandException("Command '" + entry.name() + "' did not finish within "
+                    + TimeUnit.MILLISECONDS.toSeconds(limitMillis) + " seconds"));
+        });
+        Throwable failure = null;
+        Object returned;
+        try {
+            // resolved here: activating a set counts against the command's timeout
+            CommandTable.Target target = entry.resolve();
+            if (target == null) {
+                throw new CommandException("Command '" + entry.name() + "' is declared but not implemented");
+            }
+            logRequest(context.requestId(), entry.name(), target, argument);
+            returned = call(target, argument, ownContext);
+        } catch (Error e) {
+            failure = e;
+            throw e;
+        } catch (Exception e) {
+            failure = e;
+            throw asCommandException(entry, e);
+        } finally {
+            // a late end (its timeout came first) is logged by the run; the caller drops its result
+            watchdog.end(watch);
+            run.ended(failure);
+        }
+        return asResult(entry, returned);
+    }
+
+    private static CommandResult asResult(CommandTable.Entry entry, Object returned) {
         if (returned instanceof CommandResult r) {
             return r;
         }
@@ -292,20 +349,20 @@ public class CommandRegistryImpl implements CommandRegistry {
         if (run.abandon()) {
             LOG.log(Level.WARNING, "request {0}: ''{1}'' passed its timeout and was interrupted; its thread {2} "
                     + "has not ended yet ({3} command(s) hanging)", run.requestId, run.command, run.threadName(),
-                    runs.values().stream().filter(Run::hanging).count());
+                    runs.stream().filter(Run::hanging).count());
         }
     }
 
-    private static Object call(Method method, Object target, CommandArgument argument, CommandContext context)
+    private static Object call(CommandTable.Target target, CommandArgument argument, CommandContext context)
             throws Exception {
-        Class<?>[] types = method.getParameterTypes();
+        Class<?>[] types = target.parameterTypes();
         Object[] args = new Object[types.length];
         for (int i = 0; i < types.length; i++) {
             args[i] = types[i] == CommandArgument.class ? argument
                     : types[i] == CommandContext.class ? context : LegacyCommands.parameter(types[i], argument, context);
         }
         try {
-            return method.invoke(target, args);
+            return target.method().invoke(target.object(), args);
         } catch (InvocationTargetException e) {
             if (e.getCause() instanceof Error error) {
                 throw error;
@@ -337,46 +394,45 @@ public class CommandRegistryImpl implements CommandRegistry {
 
     /** One request in the registry: waiting for the gate, running, or left hanging after its timeout. */
     private final class Run {
-        final long id;
         final String command;
         final String requestId;
         private RunState state = RunState.RUNNING;
-        private Instant since = Instant.now();
+        /** System.currentTimeMillis() of the last change of state: an Instant only when asked for (no allocation per request). */
+        private long since = System.currentTimeMillis();
         private String thread = Thread.currentThread().getName();
         private boolean ended;
         private boolean abandoned;
 
-        Run(long id, String command, String requestId) {
-            this.id = id;
+        Run(String command, String requestId) {
             this.command = command;
             this.requestId = requestId;
         }
 
         synchronized void waiting() {
             state = RunState.WAITING;
-            since = Instant.now();
+            since = System.currentTimeMillis();
         }
 
         synchronized void started(Thread worker) {
             state = RunState.RUNNING;
-            since = Instant.now();
+            since = System.currentTimeMillis();
             thread = worker.getName();
         }
 
         /** Marks the end of the command's thread; a hanging one leaves the list and says so. */
         void ended(Throwable failure) {
-            Instant hangingSince;
+            long hangingSince;
             synchronized (this) {
                 if (ended) {
                     return;
                 }
                 ended = true;
-                hangingSince = abandoned ? since : null;
+                hangingSince = abandoned ? since : -1;
             }
-            if (hangingSince != null) {
-                runs.remove(id);
+            if (hangingSince >= 0) {
+                runs.remove(this);
                 LOG.log(Level.INFO, "request {0}: ''{1}'' ended {2} s after its timeout{3}", requestId, command,
-                        Duration.between(hangingSince, Instant.now()).toSeconds(),
+                        TimeUnit.MILLISECONDS.toSeconds(System.currentTimeMillis() - hangingSince),
                         failure == null ? "" : " (" + failure.getClass().getSimpleName() + ")");
             }
         }
@@ -388,7 +444,7 @@ public class CommandRegistryImpl implements CommandRegistry {
             }
             abandoned = true;
             state = RunState.HANGING;
-            since = Instant.now();
+            since = System.currentTimeMillis();
             return true;
         }
 
@@ -401,7 +457,7 @@ public class CommandRegistryImpl implements CommandRegistry {
         }
 
         synchronized CommandRun view() {
-            return new CommandRun(command, requestId, state, since, thread);
+            return new CommandRun(command, requestId, state, Instant.ofEpochMilli(since), thread);
         }
     }
 

@@ -32,7 +32,11 @@ final class CommandTable {
     private static final System.Logger LOG = System.getLogger(CommandTable.class.getName());
 
     /** A command method found in a fetched set; quiet: its requests are logged at debug level. */
-    record Target(Object object, Method method, boolean secret, boolean quiet) {
+    record Target(Object object, Method method, boolean secret, boolean quiet, Class<?>[] parameterTypes) {
+        /** The parameter types kept: Method.getParameterTypes() copies them on every call. */
+        Target(Object object, Method method, boolean secret, boolean quiet) {
+            this(object, method, secret, quiet, method.getParameterTypes());
+        }
     }
 
     /** One command-set service: its properties, and its methods once fetched. */
@@ -152,7 +156,12 @@ final class CommandTable {
         if (entries == null) {
             return null;
         }
-        return entries.stream().filter(e -> e.offer().serves(protocol)).findFirst().orElse(null);
+        for (Entry entry : entries) { // a loop, not a stream: this runs for every request
+            if (entry.offer().serves(protocol)) {
+                return entry;
+            }
+        }
+        return null;
     }
 
     synchronized Entry winner(String name) {

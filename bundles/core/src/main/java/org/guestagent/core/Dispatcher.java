@@ -3,11 +3,12 @@ package org.guestagent.core;
 import java.lang.System.Logger.Level;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 
 import org.guestagent.api.command.CommandArgument;
 import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.command.CommandException;
 import org.guestagent.api.transport.CommandInvoker;
 import org.guestagent.api.command.CommandResult;
 import org.guestagent.api.hostdata.HostData;
@@ -19,10 +20,15 @@ import org.guestagent.api.transport.RawRequest;
 import org.guestagent.api.command.Session;
 
 /**
- * One exchange paired with one parser: receive, parse-and-run, reply, on its own thread,
- * in the order the requests arrive. Stopping lets the request in hand be answered first.
+ * One exchange paired with one parser: receive, parse-and-run, reply, on its own thread, in the
+ * order the requests arrive; the command runs on that thread too. Stopping lets the request in
+ * hand be answered first.
+ * <p>
+ * A command that passes its time limit (the registry's watchdog says so) leaves its thread behind:
+ * the request is answered with the timeout error by a fresh thread, which then serves on; what the
+ * old thread gives when its command finally ends is dropped.
  */
-final class Dispatcher implements Runnable {
+final class Dispatcher {
     private static final System.Logger LOG = System.getLogger(Dispatcher.class.getName());
     private static final long RETRY_AFTER_FAULT_MILLIS = 200;
 
@@ -32,15 +38,54 @@ final class Dispatcher implements Runnable {
     private final String parserName;
     private final Session session;
     private final CommandInvoker invoker;
-    private final Thread thread;
     private final AtomicLong served = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
-    private volatile Instant lastRequest;
+    private final AtomicInteger lanes = new AtomicInteger();
+    /** The thread serving now. Replaced (under the monitor) when a command overruns on it. */
+    private volatile Lane lane;
+    /** System.currentTimeMillis() of the last request, 0 before the first: an Instant only when asked for. */
+    private volatile long lastRequest;
     private volatile boolean running = true;
-    /** True while the thread waits in receive(), the only place it may be interrupted. */
-    private volatile boolean receiving;
-    /** System.nanoTime() when the request in hand arrived; 0 while no request is in hand. */
-    private volatile long busySince;
+
+    /**
+     * One thread of the dispatcher: the first, or a fresh one that first answers the request whose
+     * command overran on the thread before it.
+     */
+    private final class Lane implements Runnable {
+        final Thread thread;
+        final RawRequest timedOut;
+        final CommandException timeoutError;
+        /** Its command passed its time limit: a fresh lane serves on, this one ends when the command does. */
+        volatile boolean abandoned;
+        /** True while the thread waits in receive(), the only place it may be interrupted. Guarded by the dispatcher's monitor. */
+        boolean receiving;
+        /** System.nanoTime() when the request in hand arrived; 0 while no request is in hand. */
+        volatile long busySince;
+
+        Lane(RawRequest timedOut, CommandException timeoutError) {
+            this.timedOut = timedOut;
+            this.timeoutError = timeoutError;
+            int number = lanes.incrementAndGet();
+            this.thread = new Thread(this, "agent-dispatcher-" + session.name() + (number == 1 ? "" : "-" + number));
+            this.thread.setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            if (timedOut != null) {
+                serve(this, timedOut, timeoutError);
+            }
+            while (running && !abandoned) {
+                RawRequest request = receive(this);
+                if (request != null) {
+                    serve(this, request, null);
+                }
+            }
+            if (lane == this) {
+                LOG.log(Level.INFO, "Dispatcher {0} stopped after {1} requests", session.name(), served.get());
+            }
+        }
+    }
 
     Dispatcher(String protocol, Exchange exchange, Parser parser, String parserName, Session session,
             CommandInvoker invoker) {
@@ -50,8 +95,7 @@ final class Dispatcher implements Runnable {
         this.parserName = parserName;
         this.session = session;
         this.invoker = invoker;
-        this.thread = new Thread(this, "agent-dispatcher-" + session.name());
-        this.thread.setDaemon(true);
+        this.lane = new Lane(null, null);
     }
 
     Exchange exchange() {
@@ -63,23 +107,32 @@ final class Dispatcher implements Runnable {
     }
 
     void start() {
-        thread.start();
+        LOG.log(Level.INFO, "Dispatcher {0} started: {1} with {2}", session.name(), exchange.describe(), parserName);
+        lane.thread.start();
     }
 
     /** Stops after the request in hand (if any) is answered; waits at most the given time. */
     void stop(long waitMillis) {
         running = false;
         synchronized (this) {
-            if (receiving) {
-                thread.interrupt();
+            if (lane.receiving) {
+                lane.thread.interrupt();
             }
         }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
+        Lane joined;
         try {
-            thread.join(waitMillis);
+            do { // a command that overruns meanwhile hands the rest to a fresh lane: wait for that one
+                joined = lane;
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left > 0) {
+                    joined.thread.join(left);
+                }
+            } while (joined != lane && deadline - System.nanoTime() > 0);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (thread.isAlive()) {
+        if (lane.thread.isAlive()) {
             LOG.log(Level.WARNING, "Dispatcher {0} still busy after {1} ms; leaving it to finish",
                     session.name(), waitMillis);
         }
@@ -91,10 +144,11 @@ final class Dispatcher implements Runnable {
      * so only a hang outside the command, in the parser, the gate or the reply, gets that far).
      */
     boolean isStuck(long limitNanos) {
-        if (running && !thread.isAlive() && thread.getState() != Thread.State.NEW) {
+        Lane current = lane;
+        if (running && !current.thread.isAlive() && current.thread.getState() != Thread.State.NEW) {
             return true;
         }
-        long since = busySince;
+        long since = current.busySince;
         return since != 0 && System.nanoTime() - since > limitNanos;
     }
 
@@ -103,32 +157,17 @@ final class Dispatcher implements Runnable {
     }
 
     PairInfo info() {
-        return new PairInfo(protocol, exchange.describe(), parserName, served.get(), errors.get(), lastRequest);
+        long last = lastRequest;
+        return new PairInfo(protocol, exchange.describe(), parserName, served.get(), errors.get(),
+                last == 0 ? null : Instant.ofEpochMilli(last));
     }
 
-    @Override
-    public void run() {
-        LOG.log(Level.INFO, "Dispatcher {0} started: {1} with {2}", session.name(), exchange.describe(), parserName);
-        while (running) {
-            RawRequest request = receive();
-            if (request != null) {
-                busySince = Math.max(1, System.nanoTime());
-                try {
-                    serve(request);
-                } finally {
-                    busySince = 0;
-                }
-            }
-        }
-        LOG.log(Level.INFO, "Dispatcher {0} stopped after {1} requests", session.name(), served.get());
-    }
-
-    private RawRequest receive() {
+    private RawRequest receive(Lane current) {
         synchronized (this) {
             if (!running) {
                 return null;
             }
-            receiving = true;
+            current.receiving = true;
         }
         try {
             return exchange.receive();
@@ -140,35 +179,73 @@ final class Dispatcher implements Runnable {
             return null;
         } finally {
             synchronized (this) {
-                receiving = false;
+                current.receiving = false;
                 Thread.interrupted(); // a stop's interrupt must not reach the request in hand
             }
         }
     }
 
-    private void serve(RawRequest request) {
-        lastRequest = Instant.now();
-        Outcome outcome = new Outcome(invoker, protocol, exchange.hostData(), () -> !running);
-        byte[] answer;
+    /**
+     * Answers one request on the lane's thread: runs its command, or, given the timeout error, has
+     * the parser answer with that error (the command overran on the lane before).
+     */
+    private void serve(Lane current, RawRequest request, CommandException timeoutError) {
+        current.busySince = Math.max(1, System.nanoTime());
         try {
-            answer = parser.handle(request, outcome, session);
-        } catch (RuntimeException e) {
-            // A parser must not throw; if it does, the host still gets nothing malformed from us,
-            // and the dispatcher lives on.
-            LOG.log(Level.ERROR, "Parser " + parserName + " failed on request " + request.id(), e);
-            errors.incrementAndGet();
-            return;
+            if (timeoutError == null) {
+                lastRequest = System.currentTimeMillis();
+            }
+            Outcome outcome = new Outcome(current, request, timeoutError);
+            byte[] answer;
+            try {
+                answer = parser.handle(request, outcome, session);
+            } catch (RuntimeException e) {
+                if (current.abandoned) {
+                    LOG.log(Level.INFO, "Request {0}: its command ended after its timeout; the late outcome is dropped",
+                            request.id());
+                    return;
+                }
+                // A parser must not throw; if it does, the host still gets nothing malformed from us,
+                // and the dispatcher lives on.
+                LOG.log(Level.ERROR, "Parser " + parserName + " failed on request " + request.id(), e);
+                errors.incrementAndGet();
+                return;
+            }
+            if (current.abandoned) {
+                // the host has had the timeout answer from the fresh lane; this one must not answer twice
+                LOG.log(Level.INFO, "Request {0}: its command ended after its timeout; the late answer is dropped",
+                        request.id());
+                return;
+            }
+            if (!outcome.succeeded) {
+                errors.incrementAndGet();
+            }
+            try {
+                exchange.reply(request, answer);
+                served.incrementAndGet();
+            } catch (Exception e) {
+                errors.incrementAndGet();
+                LOG.log(Level.WARNING, "Could not answer request " + request.id() + " on " + exchange.describe(), e);
+            }
+        } finally {
+            current.busySince = 0;
         }
-        if (!outcome.succeeded) {
-            errors.incrementAndGet();
+    }
+
+    /**
+     * Called by the watchdog (once) when the command of the request in hand on {@code stuck} passed
+     * its time limit: a fresh lane answers that request with the error and serves on.
+     */
+    private void takeOver(Lane stuck, RawRequest request, CommandException timeoutError) {
+        Lane fresh;
+        synchronized (this) {
+            stuck.abandoned = true;
+            fresh = new Lane(request, timeoutError);
+            lane = fresh;
         }
-        try {
-            exchange.reply(request, answer);
-            served.incrementAndGet();
-        } catch (Exception e) {
-            errors.incrementAndGet();
-            LOG.log(Level.WARNING, "Could not answer request " + request.id() + " on " + exchange.describe(), e);
-        }
+        LOG.log(Level.WARNING, "Dispatcher {0}: request {1} passed its command timeout; {2} serves on",
+                session.name(), request.id(), fresh.thread.getName());
+        fresh.thread.start();
     }
 
     private static void pause() {
@@ -181,28 +258,33 @@ final class Dispatcher implements Runnable {
 
     /**
      * Watches one request's command call, so the pair can count failures; tells the core's registry
-     * when the pair is being stopped, so that a request held at its gate is answered at once.
+     * when the pair is being stopped, so that a request held at its gate is answered at once, and
+     * how to go on when the command overruns. Given a timeout error, it fails with that error
+     * instead of running the command.
      */
-    private static final class Outcome implements CommandInvoker {
-        private final CommandInvoker delegate;
-        private final String protocol;
-        private final HostData hostData;
-        private final BooleanSupplier stopping;
+    private final class Outcome implements CommandInvoker {
+        private final Lane lane;
+        private final RawRequest request;
+        private final CommandException timeoutError;
         private boolean succeeded;
 
-        Outcome(CommandInvoker delegate, String protocol, HostData hostData, BooleanSupplier stopping) {
-            this.delegate = delegate;
-            this.protocol = protocol;
-            this.hostData = hostData;
-            this.stopping = stopping;
+        Outcome(Lane lane, RawRequest request, CommandException timeoutError) {
+            this.lane = lane;
+            this.request = request;
+            this.timeoutError = timeoutError;
         }
 
         @Override
         public CommandResult invoke(String name, CommandArgument argument, CommandContext context)
                 throws NoSuchCommandException {
-            CommandResult result = delegate instanceof CommandRegistryImpl registry
-                    ? registry.invoke(name, argument, context, protocol, hostData, stopping)
-                    : delegate.invoke(name, argument, CommandContext.of(context.requestId(), context.session(), protocol, hostData));
+            if (timeoutError != null) {
+                throw timeoutError;
+            }
+            HostData hostData = exchange.hostData();
+            CommandResult result = invoker instanceof WatchedInvoker watched
+                    ? watched.invoke(name, argument, context, protocol, hostData, () -> !running,
+                            error -> takeOver(lane, request, error))
+                    : invoker.invoke(name, argument, CommandContext.of(context.requestId(), context.session(), protocol, hostData));
             succeeded = result.isSuccess();
             return result;
         }

@@ -326,6 +326,9 @@ final class RequestGate implements SynchronousBundleListener, FrameworkListener 
         if (held != null && held.length > 0) {
             return "the hold '" + held[0].getProperty(CommandRegistry.BOOT_HOLD_PROPERTY) + "'";
         }
+        if (transitions.isEmpty()) {
+            return null; // the usual case, without an iterator per request
+        }
         long now = System.nanoTime();
         for (var it = transitions.values().iterator(); it.hasNext();) {
             Transition transition = it.next();

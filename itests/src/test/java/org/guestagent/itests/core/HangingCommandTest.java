@@ -41,7 +41,7 @@ import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.cm.ConfigurationAdmin;
 
 /**
- * A command that passes its timeout: answered 500, its thread interrupted, and while it does not
+ * A command that passes its timeout: answered 500, its thread (the dispatcher's, left behind) interrupted, and while it does not
  * end it is listed as hanging by the registry (agent:runs); its pair goes on at once with the next
  * requests, and the hanging command can no longer change the pair's session (a late keyinit must
  * not replace the key of the keyinit the host sent after it).
@@ -102,7 +102,7 @@ public class HangingCommandTest {
         CommandRun hanging = runOf("stubborn");
         assertTrue("listed: " + commands.runs(), hanging != null);
         assertEquals(CommandRegistry.RunState.HANGING, hanging.state());
-        assertTrue(hanging.thread(), hanging.thread().startsWith("agent-command-"));
+        assertTrue(hanging.thread(), hanging.thread().startsWith("agent-dispatcher-"));
 
         stubborn.release.countDown();
         Await.until("the ended command is no longer listed", () -> runOf("stubborn") == null);
