@@ -16,6 +16,7 @@ import java.util.logging.Logger;
 
 import org.apache.felix.framework.Felix;
 import org.guestagent.api.runtime.CommandRegistry;
+import org.guestagent.common.jars.SignedJars;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;

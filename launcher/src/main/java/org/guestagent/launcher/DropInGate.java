@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.jar.JarFile;
 import java.util.logging.Logger;
 
+import org.guestagent.common.jars.SignedJars;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;

@@ -11,6 +11,8 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
+import org.guestagent.common.channels.ChannelStreams;
+
 /**
  * {@code guest-agent shell}: connects to the running agent's shell socket and pipes the
  * terminal, a pipe, or the one command of {@code -c} through it. The agent runs each line as a

@@ -1,39 +1,34 @@
 package org.guestagent.api;
 
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
-/** A {@link Session} kept in a concurrent map: what the core gives each exchange, and shells and tests. */
+/**
+ * A {@link Session} kept in a concurrent map: what the core gives each exchange, and shells and tests.
+ * Kept for bundles built against the first API; the map is {@link org.guestagent.api.command.MapSession}'s.
+ */
 @Deprecated
 public class MapSession implements Session {
-    private final String name;
-    private final Map<String, Object> values = new ConcurrentHashMap<>();
+    private final org.guestagent.api.command.MapSession values;
 
     public MapSession(String name) {
-        this.name = name;
+        this.values = new org.guestagent.api.command.MapSession(name);
     }
 
     @Override
     public String name() {
-        return name;
+        return values.name();
     }
 
     /** The value, or null when there is none or it is not of the type asked for. */
     @Override
     public <T> T get(String key, Class<T> type) {
-        Object value = values.get(key);
-        return type.isInstance(value) ? type.cast(value) : null;
+        return values.get(key, type);
     }
 
     /** Stores the value; null removes the key. */
     @Override
     public void put(String key, Object value) {
-        if (value == null) {
-            values.remove(key);
-        } else {
-            values.put(key, value);
-        }
+        values.put(key, value);
     }
 
     @Override
@@ -43,6 +38,6 @@ public class MapSession implements Session {
 
     @Override
     public <T> T computeIfAbsent(String key, Class<T> type, Supplier<T> creator) {
-        return type.cast(values.computeIfAbsent(key, k -> creator.get()));
+        return values.computeIfAbsent(key, type, creator);
     }
 }

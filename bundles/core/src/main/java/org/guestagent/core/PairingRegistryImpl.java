@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 
+import org.guestagent.api.command.MapSession;
 import org.guestagent.api.runtime.CommandRegistry;
 import org.guestagent.api.transport.Exchange;
 import org.guestagent.api.runtime.PairingRegistry;

@@ -11,6 +11,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import org.guestagent.api.command.CommandResult;
+import org.guestagent.api.command.MapSession;
 import org.guestagent.api.transport.Exchange;
 import org.guestagent.api.transport.RawRequest;
 import org.junit.jupiter.api.Test;

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.guestagent.api.command.CommandArgument;
 import org.guestagent.api.command.CommandContext;
 import org.guestagent.api.command.CommandResult;
+import org.guestagent.api.command.MapSession;
 import org.guestagent.api.transport.Exchange;
 import org.guestagent.api.transport.Parser;
 import org.guestagent.api.transport.RawRequest;

@@ -11,6 +11,7 @@ import org.guestagent.api.command.CommandArgument;
 import org.guestagent.api.command.CommandContext;
 import org.guestagent.api.command.CommandException;
 import org.guestagent.api.command.CommandResult;
+import org.guestagent.api.command.MapSession;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;

@@ -3,6 +3,7 @@ package org.guestagent.core;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import org.guestagent.api.command.MapSession;
 import org.junit.jupiter.api.Test;
 
 class RequestSessionTest {

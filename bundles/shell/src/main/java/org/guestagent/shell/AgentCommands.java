@@ -11,6 +11,7 @@ import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
 import org.guestagent.api.command.CommandContext;
 import org.guestagent.api.command.CommandException;
+import org.guestagent.api.command.MapSession;
 import org.guestagent.api.runtime.CommandRegistry;
 import org.guestagent.api.command.CommandResult;
 import org.guestagent.api.transport.NoSuchCommandException;
@@ -153,13 +154,13 @@ public class AgentCommands {
 
     private static Session agentSession(CommandSession gogo) {
         if (gogo == null) {
-            return new ShellSession("shell");
+            return new MapSession("shell");
         }
         Object existing = gogo.get(SESSION_KEY);
         if (existing instanceof Session s) {
             return s;
         }
-        Session created = new ShellSession("shell");
+        Session created = new MapSession("shell");
         gogo.put(SESSION_KEY, created);
         return created;
     }

@@ -78,9 +78,7 @@ public class BackendUpdateRaceTest {
         Path root = AgentBundles.scratch("backend-update-root");
         return options(AgentBundles.foundation(),
                 AgentBundles.seam(),
-                AgentBundles.ours("bundles/ops-facts"),
-                AgentBundles.ours("bundles/ops-network"),
-                AgentBundles.ours("bundles/commands-network"),
+                AgentBundles.network(),
                 AgentBundles.ours("itests/sample-vendor"),
                 frameworkProperty("guestagent.root").value(root.toString()));
     }

@@ -76,9 +76,7 @@ public class ResetNetworkInContainerTest {
         Path root = AgentBundles.scratch("network-root");
         return options(AgentBundles.foundation(),
                 AgentBundles.seam(),
-                AgentBundles.ours("bundles/ops-facts"),
-                AgentBundles.ours("bundles/ops-network"),
-                AgentBundles.ours("bundles/commands-network"),
+                AgentBundles.network(),
                 frameworkProperty("guestagent.root").value(root.toString()));
     }
 

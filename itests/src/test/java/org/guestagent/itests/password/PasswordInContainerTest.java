@@ -5,7 +5,6 @@ import static org.guestagent.itests.support.Json.request;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
-import static org.ops4j.pax.exam.CoreOptions.mavenBundle;
 import static org.ops4j.pax.exam.CoreOptions.options;
 
 import java.io.IOException;
@@ -65,9 +64,7 @@ public class PasswordInContainerTest {
     public Option[] config() throws IOException {
         Path root = AgentBundles.scratch("guest-root");
         return options(AgentBundles.foundation(),
-                mavenBundle("net.java.dev.jna", "jna").versionAsInProject(),
-                AgentBundles.ours("bundles/system"),
-                AgentBundles.ours("bundles/platform"),
+                AgentBundles.seam(),
                 AgentBundles.ours("bundles/ops-password"),
                 AgentBundles.ours("bundles/commands-password"),
                 frameworkProperty("guestagent.root").value(root.toString()));

@@ -64,6 +64,14 @@ public final class AgentBundles {
                 ours("bundles/platform"));
     }
 
+    /** resetnetwork with the operations it uses: guest facts and network configuration (needs the seam). */
+    public static Option network() {
+        return composite(
+                ours("bundles/ops-facts"),
+                ours("bundles/ops-network"),
+                ours("bundles/commands-network"));
+    }
+
     /** Every built-in command set with the seam and the native platform, acting below the given root. */
     public static Option allCommands(Path root) {
         return composite(

@@ -13,7 +13,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -21,7 +20,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import org.guestagent.itests.support.AgentBundles;
+import org.guestagent.itests.support.Distribution;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,7 +64,7 @@ class SystemdNotifyTest {
     @Test
     void readyWatchdogWhileDispatchersLiveAndStopping() throws Exception {
         assumeTrue(onPath("python3"), "python3 is needed to read the notification socket (scripts/install-test-deps.sh)");
-        Path home = copyDistribution();
+        Path home = Distribution.copyInto(scratch);
         // a hang of the dispatcher: commands may run long (600 s), but the dispatcher counts as stuck after 2 s
         Files.writeString(home.resolve("config/org.guestagent.core.cfg"), "command.timeout.seconds=600\ndispatcher.stall.seconds=2\n");
         Path update = home.resolve("config/org.guestagent.commands.update.cfg");
@@ -140,23 +139,6 @@ class SystemdNotifyTest {
                 "info lines carry <6>: " + lines.subList(0, Math.min(5, lines.size())));
         assertTrue(Files.notExists(root.resolve("var/log/guest-agent.log")), "no log file under the journal");
         receiver.destroy();
-    }
-
-    private Path copyDistribution() throws IOException {
-        Path built = AgentBundles.projectRoot().resolve("launcher/target/guest-agent");
-        assertTrue(Files.isExecutable(built.resolve("bin/guest-agent")), "build the launcher first: " + built + " is missing");
-        Path home = scratch.resolve("guest-agent");
-        try (Stream<Path> files = Files.walk(built)) {
-            for (Path source : (Iterable<Path>) files::iterator) {
-                Path target = home.resolve(built.relativize(source).toString());
-                if (Files.isDirectory(source)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(source, target, StandardCopyOption.COPY_ATTRIBUTES);
-                }
-            }
-        }
-        return home;
     }
 
     private Process start(List<String> command, ProcessBuilder builder, java.util.function.Consumer<String> lines) throws IOException {

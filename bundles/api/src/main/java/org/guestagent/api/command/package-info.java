@@ -1,7 +1,8 @@
 /**
  * The contract for command sets, the package vendors write against: {@link CommandSet},
  * {@link Command}, the protocol-neutral {@link CommandArgument}, {@link CommandResult} and
- * {@link CommandException}, and the {@link CommandContext} (with the pair's {@link Session}).
+ * {@link CommandException}, and the {@link CommandContext} (with the pair's {@link Session}; {@link MapSession}
+ * keeps one in a map).
  * Nothing here knows a transport or a protocol.
  */
 @Export

@@ -17,6 +17,7 @@ import org.guestagent.commands.network.spi.IpAddress;
 import org.guestagent.commands.network.spi.NetInterface;
 import org.guestagent.commands.network.spi.NetworkConfig;
 import org.guestagent.commands.network.spi.Route;
+import org.guestagent.ops.facts.Macs;
 import org.guestagent.ops.network.IpText;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -116,7 +117,7 @@ final class NetworkDataReader {
             if (macText == null) {
                 throw fail(" has no 'mac' key");
             }
-            String mac = normaliseMac(macText);
+            String mac = Macs.normalise(macText);
             if (mac == null) {
                 throw fail(": 'mac' " + macText + " is not a MAC address");
             }
@@ -324,18 +325,6 @@ final class NetworkDataReader {
             if (value != null) {
                 set.add(value);
             }
-        }
-
-        private static String normaliseMac(String text) {
-            String hex = text.strip().replace(":", "").replace("-", "").toLowerCase();
-            if (!hex.matches("[0-9a-f]{12}")) {
-                return null;
-            }
-            StringBuilder mac = new StringBuilder();
-            for (int i = 0; i < 12; i += 2) {
-                mac.append(i == 0 ? "" : ":").append(hex, i, i + 2);
-            }
-            return mac.toString();
         }
     }
 }

@@ -1,6 +1,7 @@
 package org.guestagent.commands.password;
 
 import org.guestagent.api.command.CommandContext;
+import org.guestagent.api.command.MapSession;
 
 /** The state of one exchange, as the core keeps it, and a context for requests on it. */
 final class TestSession extends MapSession {

@@ -28,6 +28,7 @@ import org.guestagent.commands.update.BundleJars.BundleId;
 import org.guestagent.commands.update.BundleUpdater.Change;
 import org.guestagent.commands.update.BundleUpdater.Step;
 import org.guestagent.commands.update.Downloader.Download;
+import org.guestagent.common.jars.SignedJars;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;

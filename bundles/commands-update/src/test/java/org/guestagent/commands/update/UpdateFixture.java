@@ -16,6 +16,8 @@ import java.util.stream.Stream;
 import com.sun.net.httpserver.HttpServer;
 
 import org.guestagent.api.command.CommandArgument;
+import org.guestagent.testsupport.TestGuestFiles;
+import org.guestagent.testsupport.TestSystemActions;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;

@@ -10,6 +10,7 @@ import java.util.regex.Pattern;
 
 import org.guestagent.api.system.SystemActions;
 import org.guestagent.api.system.SystemActions.ExecResult;
+import org.guestagent.ops.facts.Macs;
 
 /**
  * Lists NICs from {@code ifconfig -a}, for systems without sysfs (FreeBSD). Each interface starts

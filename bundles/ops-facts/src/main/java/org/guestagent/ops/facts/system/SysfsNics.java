@@ -10,6 +10,7 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 import org.guestagent.api.system.GuestFiles;
+import org.guestagent.ops.facts.Macs;
 
 /**
  * Lists NICs from {@code /sys/class/net/<name>/address} below the guest root (the real sysfs on

@@ -7,14 +7,14 @@ import java.util.List;
 import org.guestagent.api.system.SystemActions;
 
 /** Writes down the programs it is asked to run and answers with a chosen exit code. */
-final class FakeSystemActions implements SystemActions {
+public final class FakeSystemActions implements SystemActions {
 
-    final List<List<String>> runs = new ArrayList<>();
-    int exitCode;
+    public final List<List<String>> runs = new ArrayList<>();
+    public int exitCode;
 
     @Override
     public void setHostname(String hostname) {
-        throw new UnsupportedOperationException("not used by the password operation");
+        throw new UnsupportedOperationException("not used by the password operation or its commands");
     }
 
     @Override

@@ -13,14 +13,17 @@ import org.guestagent.api.platform.NativePlatform;
 import org.guestagent.platform.JnaNativePlatform;
 import org.guestagent.system.LocalGuestFiles;
 
-/** A guest below a scratch root with a Debian-like /etc/shadow. */
-final class ScratchGuest {
+/**
+ * A guest below a scratch root with a Debian-like /etc/shadow. Public in the test jar: the password
+ * commands' tests build their guest on it.
+ */
+public class ScratchGuest {
 
     /** 2026-11-24 as days since 1970, the "last change" the agent writes with the fixed clock. */
-    static final long TODAY = 20416;
-    static final Clock CLOCK = Clock.fixed(Instant.ofEpochSecond(TODAY * 86400 + 3600), ZoneOffset.UTC);
+    public static final long TODAY = 20416;
+    public static final Clock CLOCK = Clock.fixed(Instant.ofEpochSecond(TODAY * 86400 + 3600), ZoneOffset.UTC);
 
-    static final String SHADOW_BEFORE = "root:$6$oldsaltoldsalt12$0WwHOoVxxbJrHL0xAm2qVDFFDkEiYWXUh3kn1sVq6PiaGuEaCDe/"
+    public static final String SHADOW_BEFORE = "root:$6$oldsaltoldsalt12$0WwHOoVxxbJrHL0xAm2qVDFFDkEiYWXUh3kn1sVq6PiaGuEaCDe/"
             + "xKzwQCCs8sZU8Hl9QeHNHbGp/kbWVdBzr/:19000:0:99999:7:::\n"
             + "daemon:*:19000:0:99999:7:::\n"
             + "bin:*:19000:0:99999:7:::\n"
@@ -28,26 +31,26 @@ final class ScratchGuest {
             + "# a comment and odd bytes stay: caf\u00e9 \t \r\n"
             + "nobody:!:19000::::::\n";
 
-    final Path root;
-    final LocalGuestFiles files;
-    final FakeSystemActions actions = new FakeSystemActions();
-    final NativePlatform platform;
+    public final Path root;
+    public final LocalGuestFiles files;
+    public final FakeSystemActions actions = new FakeSystemActions();
+    public final NativePlatform platform;
 
-    ScratchGuest(Path root) {
+    public ScratchGuest(Path root) {
         this(root, new JnaNativePlatform());
     }
 
-    ScratchGuest(Path root, NativePlatform platform) {
+    public ScratchGuest(Path root, NativePlatform platform) {
         this.root = root;
         this.platform = platform;
         this.files = new LocalGuestFiles(root);
     }
 
-    ScratchGuest withShadow(String content) throws IOException {
+    public ScratchGuest withShadow(String content) throws IOException {
         return withFile("etc/shadow", content);
     }
 
-    ScratchGuest withFile(String path, String content) throws IOException {
+    public ScratchGuest withFile(String path, String content) throws IOException {
         Path file = root.resolve(path);
         Files.createDirectories(file.getParent());
         Files.write(file, content.getBytes(StandardCharsets.ISO_8859_1));
@@ -58,16 +61,16 @@ final class ScratchGuest {
         return this;
     }
 
-    Path shadow() {
+    public Path shadow() {
         return root.resolve("etc/shadow");
     }
 
-    String shadowText() throws IOException {
+    public String shadowText() throws IOException {
         return new String(Files.readAllBytes(shadow()), StandardCharsets.ISO_8859_1);
     }
 
     /** root's hash in the current shadow file. */
-    String rootHash() throws IOException {
+    public String rootHash() throws IOException {
         return shadowText().lines().filter(l -> l.startsWith("root:")).findFirst().orElseThrow().split(":", -1)[1];
     }
 }

@@ -1,36 +1,36 @@
-package org.guestagent.commands.kms;
+package org.guestagent.testsupport;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A private system bus (the real dbus-daemon, its socket at {@code <root>/run/dbus/system_bus_socket})
- * with a stand-in for RHSM on it (src/test/resources/fake-rhsm.py, Python's dbus bindings), which
- * records each registration it receives.
+ * with a stand-in for RHSM on it (fake-rhsm.py beside this class, Python's dbus bindings), which
+ * records each registration it receives. The programs' standard error (warnings such as
+ * dbus-daemon's about file limits) goes to files in the scratch folder, not into the output read.
  */
-final class FakeRhsm implements AutoCloseable {
+public final class FakeRhsm implements AutoCloseable {
     private static final Path DAEMON = Path.of("/usr/bin/dbus-daemon");
     private static final Path PYTHON = Path.of("/usr/bin/python3");
 
-    final Path record;
-    private final Process daemon;
-    private final Process service;
+    private final Path record;
+    private final List<Process> processes = new ArrayList<>();
 
-    private FakeRhsm(Path record, Process daemon, Process service) {
+    private FakeRhsm(Path record) {
         this.record = record;
-        this.daemon = daemon;
-        this.service = service;
     }
 
     /** True when dbus-daemon and Python with dbus and gi are installed (Debian: dbus-daemon, python3-dbus, python3-gi). */
-    static boolean available() {
+    public static boolean available() {
         if (!Files.isExecutable(DAEMON) || !Files.isExecutable(PYTHON)) {
             return false;
         }
@@ -46,7 +46,8 @@ final class FakeRhsm implements AutoCloseable {
         }
     }
 
-    static FakeRhsm start(Path root, Path scratch) throws Exception {
+    /** Starts the bus below {@code root} and the stand-in on it; its files go to {@code scratch}. */
+    public static FakeRhsm start(Path root, Path scratch) throws Exception {
         Path socket = Files.createDirectories(root.resolve("run/dbus")).resolve("system_bus_socket");
         Path config = scratch.resolve("bus.conf");
         Files.writeString(config, """
@@ -63,19 +64,21 @@ final class FakeRhsm implements AutoCloseable {
                   </policy>
                 </busconfig>
                 """.formatted(socket));
-        Process daemon = new ProcessBuilder(DAEMON.toString(), "--config-file=" + config, "--nofork", "--print-address")
-                .redirectErrorStream(true).start();
-        String address = firstLine(daemon, "dbus-daemon");
-        Path record = scratch.resolve("registrations.jsonl");
-        Path privateDir = Files.createDirectories(scratch.resolve("rhsm-private"));
-        Path script = Path.of(FakeRhsm.class.getResource("/fake-rhsm.py").toURI());
-        Process service = new ProcessBuilder(List.of(PYTHON.toString(), script.toString(), address, privateDir.toString(), record.toString()))
-                .redirectErrorStream(true).start();
-        FakeRhsm fake = new FakeRhsm(record, daemon, service);
+        Path script = scratch.resolve("fake-rhsm.py");
+        try (InputStream in = FakeRhsm.class.getResourceAsStream("fake-rhsm.py")) {
+            Files.write(script, in.readAllBytes());
+        }
+        FakeRhsm fake = new FakeRhsm(scratch.resolve("registrations.jsonl"));
         try {
-            String ready = firstLine(service, "fake-rhsm.py");
+            Process daemon = fake.run(List.of(DAEMON.toString(), "--config-file=" + config, "--nofork", "--print-address"),
+                    scratch.resolve("dbus-daemon.err"));
+            String address = firstLine(daemon, "dbus-daemon", scratch.resolve("dbus-daemon.err"));
+            Path errors = scratch.resolve("fake-rhsm.err");
+            Process service = fake.run(List.of(PYTHON.toString(), script.toString(), address,
+                    Files.createDirectories(scratch.resolve("rhsm-private")).toString(), fake.record.toString()), errors);
+            String ready = firstLine(service, "fake-rhsm.py", errors);
             if (!ready.equals("ready")) {
-                throw new IOException("fake-rhsm.py: " + ready + new String(service.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+                throw new IOException("fake-rhsm.py: " + ready + " " + Files.readString(errors));
             }
         } catch (Exception e) {
             fake.close();
@@ -85,11 +88,17 @@ final class FakeRhsm implements AutoCloseable {
     }
 
     /** The registrations received, one JSON object per line. */
-    List<String> registrations() throws IOException {
+    public List<String> registrations() throws IOException {
         return Files.exists(record) ? Files.readAllLines(record) : List.of();
     }
 
-    private static String firstLine(Process p, String name) throws Exception {
+    private Process run(List<String> command, Path errors) throws IOException {
+        Process p = new ProcessBuilder(command).redirectError(errors.toFile()).start();
+        processes.add(p);
+        return p;
+    }
+
+    private static String firstLine(Process p, String name, Path errors) throws Exception {
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
             try {
@@ -100,14 +109,16 @@ final class FakeRhsm implements AutoCloseable {
         });
         String first = line.get(30, TimeUnit.SECONDS);
         if (first == null) {
-            throw new IOException(name + " ended without output (exit " + p.waitFor() + ")");
+            throw new IOException(name + " ended without output (exit " + p.waitFor() + "): "
+                    + Files.readString(errors));
         }
         return first.strip();
     }
 
     @Override
     public void close() throws InterruptedException {
-        for (Process p : List.of(service, daemon)) {
+        for (int i = processes.size() - 1; i >= 0; i--) { // the service before its bus
+            Process p = processes.get(i);
             p.destroy();
             if (!p.waitFor(10, TimeUnit.SECONDS)) {
                 p.destroyForcibly();

@@ -1,4 +1,4 @@
-package org.guestagent.commands.kms;
+package org.guestagent.testsupport;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,10 +9,10 @@ import org.guestagent.api.system.GuestFiles;
 import org.guestagent.api.system.WriteOptions;
 
 /** Guest files below a scratch root, without the atomic niceties of the real service. */
-final class TestGuestFiles implements GuestFiles {
+public final class TestGuestFiles implements GuestFiles {
     private final Path root;
 
-    TestGuestFiles(Path root) {
+    public TestGuestFiles(Path root) {
         this.root = root;
     }
 

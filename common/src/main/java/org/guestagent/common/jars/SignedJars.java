@@ -1,4 +1,4 @@
-package org.guestagent.commands.update;
+package org.guestagent.common.jars;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,9 +16,9 @@ import java.util.jar.JarFile;
 /**
  * The signed-bundle mode: a jar is accepted when the JDK's jar verification passes for every
  * entry and each entry is signed by a certificate chain that leads to a certificate of the trust
- * store. (The launcher has the same check for deploy/; it cannot share this bundle's classes.)
+ * store. Used by the launcher for deploy/ and by agentupdate.
  */
-final class SignedJars {
+public final class SignedJars {
     private final KeyStore trusted;
 
     private SignedJars(KeyStore trusted) {
@@ -26,7 +26,7 @@ final class SignedJars {
     }
 
     /** Loads the trust store (PKCS12 or JKS, told apart by the JDK). */
-    static SignedJars load(Path store, String password) throws IOException {
+    public static SignedJars load(Path store, String password) throws IOException {
         try {
             KeyStore keyStore = KeyStore.getInstance(store.toFile(), password == null ? null : password.toCharArray());
             return new SignedJars(keyStore);
@@ -36,7 +36,7 @@ final class SignedJars {
     }
 
     /** Null when the jar is signed by a trusted certificate, else why it is not. */
-    String problem(Path jar) {
+    public String problem(Path jar) {
         try (JarFile file = new JarFile(jar.toFile(), true)) {
             if (file.getManifest() == null) {
                 return "it has no manifest";
@@ -67,7 +67,7 @@ final class SignedJars {
         }
     }
 
-    static boolean isSignatureFile(String name) {
+    private static boolean isSignatureFile(String name) {
         String n = name.toUpperCase(Locale.ROOT);
         if (n.equals(JarFile.MANIFEST_NAME)) {
             return true;

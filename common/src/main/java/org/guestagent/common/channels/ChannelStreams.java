@@ -1,4 +1,4 @@
-package org.guestagent.launcher;
+package org.guestagent.common.channels;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,11 +10,11 @@ import java.nio.channels.ByteChannel;
  * Streams over a socket channel that let one thread read while another writes.
  * (The streams of {@link java.nio.channels.Channels} share one lock and would block each other.)
  */
-final class ChannelStreams {
+public final class ChannelStreams {
     private ChannelStreams() {
     }
 
-    static InputStream in(ByteChannel channel) {
+    public static InputStream in(ByteChannel channel) {
         return new InputStream() {
             @Override
             public int read() throws IOException {
@@ -36,7 +36,7 @@ final class ChannelStreams {
         };
     }
 
-    static OutputStream out(ByteChannel channel) {
+    public static OutputStream out(ByteChannel channel) {
         return new OutputStream() {
             @Override
             public void write(int b) throws IOException {

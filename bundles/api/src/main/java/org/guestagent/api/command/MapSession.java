@@ -1,17 +1,18 @@
-package org.guestagent.shell;
+package org.guestagent.api.command;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
-import org.guestagent.api.command.Session;
-
-/** A {@link Session} for commands run from the shell, kept in a concurrent map. */
-class ShellSession implements Session {
+/**
+ * A {@link Session} kept in a concurrent map: what the core gives each pair, and what the shell and
+ * tests use for theirs (since 1.1.0 of this package).
+ */
+public class MapSession implements Session {
     private final String name;
     private final Map<String, Object> values = new ConcurrentHashMap<>();
 
-    ShellSession(String name) {
+    public MapSession(String name) {
         this.name = name;
     }
 

@@ -1,4 +1,4 @@
-package org.guestagent.commands.kms;
+package org.guestagent.testsupport;
 
 import java.time.Duration;
 import java.util.List;
@@ -7,10 +7,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.guestagent.api.system.SystemActions;
 
 /** Records the commands it is asked to run and answers with a chosen result. */
-final class TestSystemActions implements SystemActions {
-    final List<List<String>> commands = new CopyOnWriteArrayList<>();
-    volatile String folderMode;
-    volatile ExecResult answer = new ExecResult(0, "", "");
+public final class TestSystemActions implements SystemActions {
+    public final List<List<String>> commands = new CopyOnWriteArrayList<>();
+    public volatile String folderMode;
+    public volatile ExecResult answer = new ExecResult(0, "", "");
 
     @Override
     public void setHostname(String hostname) {
