@@ -23,6 +23,7 @@ import org.guestagent.api.command.CommandArgument;
 import org.guestagent.api.command.CommandContext;
 import org.guestagent.api.command.CommandException;
 import org.guestagent.api.command.CommandResult;
+import org.guestagent.api.command.MapSession;
 import org.guestagent.api.hostdata.HostData;
 import org.guestagent.api.transport.CommandInvoker;
 import org.guestagent.api.transport.Exchange;
