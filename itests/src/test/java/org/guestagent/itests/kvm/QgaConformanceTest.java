@@ -414,6 +414,108 @@ public class QgaConformanceTest {
         }
     }
 
+    /**
+     * A freeze of a loop-mounted ext4 image (guest-fsfreeze-freeze-list naming only its mount point;
+     * never guest-fsfreeze-freeze, which would freeze every file system of this machine), the same
+     * requests while frozen, the thaw, and the same requests after it: first to qemu-ga 7.2, then to
+     * the agent; the answers and guest-info's enabled flags must agree. Needs root and mkfs.ext4.
+     */
+    @Test
+    public void whileFrozenTheAgentDisablesWhatQemuGaDisables() throws Exception {
+        assumeTrue("fsfreeze needs root (mount -o loop, FIFREEZE): skipped, not root", LoopImages.isRoot());
+        assumeTrue("mkfs.ext4 (e2fsprogs) or mount is missing", LoopImages.onPath("mkfs.ext4") && LoopImages.onPath("mount"));
+        Path images = AgentBundles.scratch("qga-conformance-frozen");
+        Path image = images.resolve("ext4.img");
+        try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(image.toFile(), "rw")) {
+            file.setLength(64L << 20);
+        }
+        LoopImages.run("mkfs.ext4", "-q", "-F", image.toString());
+        Path mountPoint = Files.createDirectories(images.resolve("mnt"));
+        LoopImages.run("mount", "-o", "loop", image.toString(), mountPoint.toString());
+        String freezeList = "{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":[\"" + mountPoint + "\"]}}";
+        List<Step> frozen = new ArrayList<>();
+        for (String request : List.of(
+                "{\"execute\":\"guest-fsfreeze-status\"}",
+                "{\"execute\":\"guest-ping\",\"id\":1}",
+                "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":3}}",
+                "{\"execute\":\"guest-sync-delimited\",\"arguments\":{\"id\":4}}",
+                "{\"execute\":\"guest-get-osinfo\",\"id\":\"x\"}",
+                "{\"execute\":\"guest-get-time\"}",
+                "{\"execute\":\"guest-exec\",\"arguments\":{\"bad\":1}}",
+                "{\"execute\":\"guest-file-open\",\"arguments\":{\"path\":\"/no/such\"}}",
+                "{\"execute\":\"guest-set-user-password\",\"arguments\":{\"username\":\"no-such-user-qga\",\"password\":\"eA==\",\"crypted\":false}}",
+                freezeList,
+                "{\"execute\":\"no-such-command\"}",
+                "{\"execute\":\"guest-fsfreeze-status\",\"arguments\":{\"x\":1}}",
+                "{\"execute\":\"guest-fsfreeze-thaw\",\"arguments\":{\"x\":1}}")) {
+            frozen.add(step(request));
+        }
+        List<Step> thawed = List.of(step("{\"execute\":\"guest-fsfreeze-thaw\"}"), step("{\"execute\":\"guest-fsfreeze-status\"}"),
+                step("{\"execute\":\"guest-get-osinfo\",\"id\":\"x\"}"), step("{\"execute\":\"guest-get-time\",\"arguments\":{\"x\":1}}"));
+        Path frozenFile = Path.of(context()).resolve("run/guest-agent/qga.state.isfrozen");
+        // a qemu-ga of its own: Pax Exam runs @AfterClass after each test method, which stops the shared one
+        Path qemuState = Files.createDirectories(scratch.resolve("qemu-ga-frozen-state"));
+        Path qemuSocket = scratch.resolve("qemu-ga-frozen.sock");
+        Process frozenQemuGa = new ProcessBuilder(QEMU_GA, "-m", "unix-listen", "-p", qemuSocket.toString(), "-t", qemuState.toString())
+                .redirectErrorStream(true).redirectOutput(scratch.resolve("qemu-ga-frozen.log").toFile()).start();
+        try {
+            Await.until("qemu-ga listens on " + qemuSocket, Duration.ofSeconds(30), () -> Files.exists(qemuSocket));
+            List<String> qemu = new ArrayList<>();
+            List<Map<String, Boolean>> qemuEnabled = new ArrayList<>();
+            frozenSequence(qemuSocket, freezeList, frozen, thawed, qemu, qemuEnabled, qemuState.resolve("qga.state.isfrozen"));
+            List<String> agent = new ArrayList<>();
+            List<Map<String, Boolean>> agentEnabled = new ArrayList<>();
+            frozenSequence(ourSocket, freezeList, frozen, thawed, agent, agentEnabled, frozenFile);
+            List<String> differences = new ArrayList<>();
+            for (int i = 0; i < qemu.size(); i++) {
+                if (!normalise(qemu.get(i)).equals(normalise(agent.get(i)))) {
+                    differences.add("\n  " + qemu.get(i) + "\n    agent: " + agent.get(i));
+                }
+            }
+            assertTrue("the agent answers differently while frozen:" + differences, differences.isEmpty());
+            for (int phase = 0; phase < 2; phase++) {
+                assertTrue(agentEnabled.get(phase).containsKey("guest-get-osinfo"));
+                for (Map.Entry<String, Boolean> e : agentEnabled.get(phase).entrySet()) {
+                    assertEquals((phase == 0 ? "frozen" : "thawed") + ": enabled of " + e.getKey(),
+                            qemuEnabled.get(phase).get(e.getKey()), e.getValue());
+                }
+            }
+            assertEquals(Boolean.FALSE, agentEnabled.get(0).get("guest-get-osinfo"));
+            assertEquals(Boolean.TRUE, agentEnabled.get(1).get("guest-get-osinfo"));
+        } finally {
+            // whatever happened above, leave nothing frozen or mounted (a frozen qemu-ga ignores SIGTERM)
+            new ProcessBuilder("fsfreeze", "--unfreeze", mountPoint.toString()).start().waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+            frozenQemuGa.destroyForcibly().waitFor();
+            LoopImages.run("umount", mountPoint.toString());
+        }
+    }
+
+    /**
+     * Freezes the image on one agent, puts the frozen steps and guest-info, checks the frozen file
+     * is there, then the thawed steps and guest-info, and checks the file is gone. The thaw is
+     * sent in a finally too, so a failure leaves nothing frozen.
+     */
+    private static void frozenSequence(Path socket, String freezeList, List<Step> frozen, List<Step> thawed,
+            List<String> answers, List<Map<String, Boolean>> enabled, Path frozenFile) throws Exception {
+        boolean thawSent = false;
+        try {
+            answers.addAll(talk(socket, List.of(step(freezeList))));
+            assertTrue(socket + " froze the image: " + answers, answers.get(answers.size() - 1).endsWith("{\"return\":1}")
+                    || answers.get(answers.size() - 1).endsWith("{\"return\": 1}"));
+            answers.addAll(talk(socket, frozen));
+            enabled.add(enabled(talk(socket, List.of(step("{\"execute\":\"guest-info\"}"))).get(0)));
+            assertTrue(socket + ": the frozen file " + frozenFile, Files.exists(frozenFile));
+            thawSent = true;
+            answers.addAll(talk(socket, thawed));
+            enabled.add(enabled(talk(socket, List.of(step("{\"execute\":\"guest-info\"}"))).get(0)));
+            assertTrue(socket + ": the frozen file is gone after the thaw", !Files.exists(frozenFile));
+        } finally {
+            if (!thawSent) {
+                talk(socket, List.of(step("{\"execute\":\"guest-fsfreeze-thaw\"}")));
+            }
+        }
+    }
+
     private static Map<String, Boolean> enabled(String line) throws IOException {
         Map<String, Boolean> enabled = new java.util.TreeMap<>();
         for (JsonNode c : JSON.readTree(line.substring(line.indexOf(" => ") + 4)).path("return").path("supported_commands")) {

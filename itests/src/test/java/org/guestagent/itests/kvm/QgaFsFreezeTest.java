@@ -123,7 +123,12 @@ public class QgaFsFreezeTest {
     @After
     public void unmount() throws Exception {
         if (mountPoint != null) {
-            // whatever happened above, leave nothing frozen or mounted
+            // whatever happened above, leave nothing frozen or mounted, and the agent thawed
+            try {
+                ask("{\"execute\":\"guest-fsfreeze-thaw\"}");
+            } catch (Exception | AssertionError e) {
+                // the unfreeze below still runs
+            }
             new ProcessBuilder("fsfreeze", "--unfreeze", mountPoint.toString()).start().waitFor(30, TimeUnit.SECONDS);
             run("umount", mountPoint.toString());
             mountPoint = null;
@@ -195,9 +200,91 @@ public class QgaFsFreezeTest {
         commands.stop();
         try {
             assertCompletes(writer, "during-stop.txt", "written after the stop");
+            assertTrue("the frozen file is gone with the stop", !Files.exists(files.resolve(FROZEN_FILE)));
         } finally {
             commands.start();
         }
+        Await.until("guest-get-osinfo answers after the start", Duration.ofSeconds(60), () -> ask(OSINFO).has("return"));
+        assertEquals("{\"return\":\"thawed\"}", ask("{\"execute\":\"guest-fsfreeze-status\"}").toString());
+    }
+
+    private static final String FROZEN_FILE = "/run/guest-agent/qga.state.isfrozen";
+    private static final String OSINFO = "{\"execute\":\"guest-get-osinfo\",\"id\":7}";
+    private static final String OSINFO_DISABLED = "{\"error\":{\"class\":\"CommandNotFound\",\"desc\":"
+            + "\"Command guest-get-osinfo has been disabled: the agent is in frozen state\"},\"id\":7}";
+
+    /** guest-info's enabled flag of each command. */
+    private static java.util.Map<String, Boolean> enabled() throws Exception {
+        java.util.Map<String, Boolean> enabled = new java.util.TreeMap<>();
+        for (JsonNode c : ask("{\"execute\":\"guest-info\"}").path("return").path("supported_commands")) {
+            enabled.put(c.get("name").asText(), c.get("enabled").asBoolean());
+        }
+        return enabled;
+    }
+
+    private static final List<String> ALLOWED_WHILE_FROZEN = List.of("guest-fsfreeze-status", "guest-fsfreeze-thaw",
+            "guest-info", "guest-ping", "guest-sync", "guest-sync-delimited");
+
+    @Test
+    public void whileFrozenOnlyQemuGasAllowListRunsUntilTheThaw() throws Exception {
+        assertEquals("1", ask(freezeList()).get("return").toString());
+        try {
+            assertEquals(OSINFO_DISABLED, ask(OSINFO).toString());
+            assertEquals("{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"Command guest-fsfreeze-freeze-list has been "
+                    + "disabled: the agent is in frozen state\"}}", ask(freezeList()).toString());
+            assertEquals("{\"return\":{},\"id\":1}", ask("{\"execute\":\"guest-ping\",\"id\":1}").toString());
+            assertEquals("{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"The command no-such-command has not been found\"}}",
+                    ask("{\"execute\":\"no-such-command\"}").toString());
+            java.util.Map<String, Boolean> enabled = enabled();
+            List<String> enabledNames = enabled.entrySet().stream().filter(java.util.Map.Entry::getValue).map(java.util.Map.Entry::getKey).toList();
+            assertEquals("enabled while frozen: " + enabled, ALLOWED_WHILE_FROZEN, enabledNames);
+            assertTrue("the frozen file " + files.resolve(FROZEN_FILE), Files.exists(files.resolve(FROZEN_FILE)));
+        } finally {
+            assertEquals("1", ask("{\"execute\":\"guest-fsfreeze-thaw\"}").get("return").toString());
+        }
+        assertTrue("guest-get-osinfo answers after the thaw", ask(OSINFO).has("return"));
+        assertTrue("every command enabled after the thaw: " + enabled(), enabled().values().stream().allMatch(b -> b));
+        assertTrue("the frozen file is gone", !Files.exists(files.resolve(FROZEN_FILE)));
+    }
+
+    /**
+     * An agent killed while frozen left the image frozen and its frozen file: the commands bundle,
+     * started anew, finds the file and disables the commands until the host thaws, which thaws the
+     * image for real. (The kill is played by freezing with fsfreeze(8) and writing the file while
+     * the bundle is stopped.)
+     */
+    @Test
+    public void anAgentStartedWhileFrozenDisablesUntilTheThaw() throws Exception {
+        Bundle commands = commandsBundle();
+        commands.stop();
+        Path frozenFile = files.resolve(FROZEN_FILE);
+        Process writer;
+        try {
+            run("fsfreeze", "--freeze", mountPoint.toString());
+            Files.createDirectories(frozenFile.getParent());
+            Files.write(frozenFile, new byte[0]);
+            writer = writer("during-restart.txt", "written after the thaw");
+        } finally {
+            commands.start();
+        }
+        Await.until("the restarted commands are frozen", Duration.ofSeconds(60),
+                () -> ask("{\"execute\":\"guest-fsfreeze-status\"}").toString().equals("{\"return\":\"frozen\"}"));
+        assertEquals(OSINFO_DISABLED, ask(OSINFO).toString());
+        assertEquals(Boolean.FALSE, enabled().get("guest-get-osinfo"));
+        assertBlocked(writer);
+        assertEquals("1", ask("{\"execute\":\"guest-fsfreeze-thaw\"}").get("return").toString());
+        assertCompletes(writer, "during-restart.txt", "written after the thaw");
+        assertTrue(ask(OSINFO).has("return"));
+        assertTrue("the frozen file is gone", !Files.exists(frozenFile));
+    }
+
+    private static Bundle commandsBundle() {
+        for (Bundle b : FrameworkUtil.getBundle(QgaFsFreezeTest.class).getBundleContext().getBundles()) {
+            if (b.getSymbolicName() != null && b.getSymbolicName().endsWith("commands-qga")) {
+                return b;
+            }
+        }
+        throw new AssertionError("no commands-qga bundle");
     }
 
     @Test
@@ -220,6 +307,9 @@ public class QgaFsFreezeTest {
             });
             assertEquals("written after the timeout", Files.readString(mountPoint.resolve("during-timeout.txt")));
             assertEquals("\"thawed\"", ask("{\"execute\":\"guest-fsfreeze-status\"}").get("return").toString());
+            assertTrue("commands enabled again after the safety thaw", ask(OSINFO).has("return"));
+            assertTrue(enabled().values().stream().allMatch(b -> b));
+            assertTrue("the frozen file is gone", !Files.exists(files.resolve(FROZEN_FILE)));
         } finally {
             fsfreeze.delete();
         }

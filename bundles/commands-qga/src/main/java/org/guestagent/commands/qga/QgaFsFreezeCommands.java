@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Dictionary;
+import java.util.Hashtable;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -21,8 +23,12 @@ import org.guestagent.api.command.CommandArgument;
 import org.guestagent.api.command.CommandException;
 import org.guestagent.api.command.CommandSet;
 import org.guestagent.api.command.ServesCommands;
+import org.guestagent.api.system.FileTransaction;
 import org.guestagent.api.system.GuestFiles;
 import org.guestagent.api.system.SystemActions;
+import org.guestagent.api.system.WriteOptions;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -39,6 +45,14 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * root, when it exists, runs with {@code freeze} before and {@code thaw} after, as qemu-ga's
  * {@code -F} does. Unlike qemu-ga, a guest is never left frozen: the file systems are thawed when
  * the host has not thawed them within the configured time, and when this component stops.
+ * <p>
+ * While frozen, as qemu-ga's {@code ga_set_frozen}, every QGA command but those of
+ * {@link #ALLOWED_WHILE_FROZEN} is disabled: a gate service (QgaParser's {@code qga.disabled.reason}
+ * property) makes them answer "Command NAME has been disabled: the agent is in frozen state" and
+ * guest-info list them as not enabled. The frozen state is kept in a file (qemu-ga's
+ * {@code qga.state.isfrozen} of its state folder, /var/run by default, which a reboot empties), so an
+ * agent that was killed while frozen starts frozen again ({@link FrozenAtStart}); its safety thaw
+ * then runs from the start.
  */
 @Component(service = CommandSet.class, configurationPid = QgaFsFreezeCommands.PID)
 @Designate(ocd = QgaFsFreezeCommands.Config.class)
@@ -57,6 +71,24 @@ public class QgaFsFreezeCommands implements CommandSet {
 
         @AttributeDefinition(description = "Where the mounted file systems are listed")
         String mountinfo() default "/proc/self/mountinfo";
+
+        @AttributeDefinition(description = "The guest file that exists while the file systems are frozen, so a "
+                + "restarted agent knows (qemu-ga's <statedir>/qga.state.isfrozen; empty: not kept)")
+        String frozen_file() default "/run/guest-agent/qga.state.isfrozen";
+    }
+
+    /** qemu-ga's ga_freeze_allowlist: the commands that still run while the file systems are frozen. */
+    static final List<String> ALLOWED_WHILE_FROZEN = List.of("guest-ping", "guest-info", "guest-sync",
+            "guest-sync-delimited", "guest-fsfreeze-status", "guest-fsfreeze-thaw");
+    /** What the disabled commands say after "Command NAME has been disabled: ", as qemu-ga 7.2. */
+    static final String FROZEN_REASON = "the agent is in frozen state";
+    /** QgaParser.DISABLED_REASON_PROPERTY and DISABLED_EXCEPT_PROPERTY (the bundles share no package). */
+    static final String DISABLED_REASON_PROPERTY = "qga.disabled.reason";
+    static final String DISABLED_EXCEPT_PROPERTY = "qga.disabled.except";
+
+    /** Tells the rest of the agent that the frozen state began (true) or ended (false). */
+    interface FrozenGate {
+        void frozen(boolean frozen);
     }
 
     private static final System.Logger LOG = System.getLogger(QgaFsFreezeCommands.class.getName());
@@ -70,15 +102,58 @@ public class QgaFsFreezeCommands implements CommandSet {
         thread.setDaemon(true);
         return thread;
     });
+    private final FrozenGate gate;
     private boolean frozen;
     private ScheduledFuture<?> safetyThaw;
 
     @Activate
     public QgaFsFreezeCommands(@Reference(name = "actions") SystemActions actions,
-            @Reference(name = "files") GuestFiles files, Config config) {
+            @Reference(name = "files") GuestFiles files, Config config, BundleContext context) {
+        this(actions, files, config, new GateService(context));
+    }
+
+    QgaFsFreezeCommands(SystemActions actions, GuestFiles files, Config config, FrozenGate gate) {
         this.actions = actions;
         this.files = files;
         this.config = config;
+        this.gate = gate;
+        if (frozenFileExists()) {
+            LOG.log(Level.WARNING, "A previous agent appears to have stopped with the file systems frozen ("
+                    + config.frozen_file() + " exists): the commands not safe while frozen are disabled until "
+                    + "guest-fsfreeze-thaw" + (config.timeout_seconds() > 0 ? " or the safety thaw in "
+                    + config.timeout_seconds() + " s" : ""));
+            synchronized (this) {
+                setFrozen(); // the file is there already
+                scheduleSafetyThaw();
+            }
+        }
+    }
+
+    /** While frozen, a service with QgaParser's gate properties: the parser disables all but the allowed commands. */
+    private static final class GateService implements FrozenGate {
+        private final BundleContext context;
+        private ServiceRegistration<?> registration;
+
+        GateService(BundleContext context) {
+            this.context = context;
+        }
+
+        @Override
+        public synchronized void frozen(boolean frozen) {
+            if (frozen && registration == null) {
+                Dictionary<String, Object> properties = new Hashtable<>();
+                properties.put(DISABLED_REASON_PROPERTY, FROZEN_REASON);
+                properties.put(DISABLED_EXCEPT_PROPERTY, ALLOWED_WHILE_FROZEN.toArray(new String[0]));
+                registration = context.registerService(Object.class, new Object(), properties);
+            } else if (!frozen && registration != null) {
+                try {
+                    registration.unregister();
+                } catch (IllegalStateException e) {
+                    // already gone with the bundle
+                }
+                registration = null;
+            }
+        }
     }
 
     /** A guest is never left frozen: thawed before anything is logged (a log may lie on a frozen file system). */
@@ -91,6 +166,62 @@ public class QgaFsFreezeCommands implements CommandSet {
                 LOG.log(Level.WARNING, "Stopping while the file systems were frozen: thawed " + thawed);
                 runHookQuietly("thaw");
             }
+        }
+    }
+
+    /**
+     * Disables the commands not safe while frozen and marks the state in the frozen file, as
+     * qemu-ga's ga_set_frozen does before the first FIFREEZE (the file is written while nothing is
+     * frozen yet).
+     */
+    private void setFrozen() {
+        frozen = true;
+        gate.frozen(true);
+        String file = frozenFile();
+        if (file != null && !frozenFileExists()) {
+            try {
+                files.write(file, new byte[0], WriteOptions.mode(0600));
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.WARNING, "Unable to create " + file + ", an agent started while frozen will not know: "
+                        + e.getMessage());
+            }
+        }
+    }
+
+    /** Enables the commands again and removes the frozen file, as qemu-ga's ga_unset_frozen (after the thaw). */
+    private void unsetFrozen() {
+        frozen = false;
+        gate.frozen(false);
+        String file = frozenFile();
+        if (file != null) {
+            try (FileTransaction removal = files.begin()) {
+                removal.delete(file);
+                removal.commit();
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.WARNING, "Unable to delete " + file + ", an agent started later will believe the file "
+                        + "systems frozen: " + e.getMessage());
+            }
+        }
+    }
+
+    private String frozenFile() {
+        String file = config.frozen_file() == null ? "" : config.frozen_file().strip();
+        return file.isEmpty() ? null : file;
+    }
+
+    private boolean frozenFileExists() {
+        String file = frozenFile();
+        try {
+            return file != null && files.readIfExists(file) != null;
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "Unable to read " + file + ": " + e.getMessage());
+            return false;
+        }
+    }
+
+    private void scheduleSafetyThaw() {
+        if (config.timeout_seconds() > 0) {
+            safetyThaw = timer.schedule(this::thawOnTimeout, config.timeout_seconds(), TimeUnit.SECONDS);
         }
     }
 
@@ -124,7 +255,7 @@ public class QgaFsFreezeCommands implements CommandSet {
     private synchronized int freeze(List<String> wanted) {
         runHook("freeze");
         List<String> mounts = mountPoints();
-        frozen = true;
+        setFrozen();
         int count = 0;
         for (int i = mounts.size() - 1; i >= 0; i--) {
             String mount = mounts.get(i);
@@ -142,9 +273,9 @@ public class QgaFsFreezeCommands implements CommandSet {
             }
         }
         if (count == 0) {
-            frozen = false; // nothing frozen: ready for the next call, as qemu-ga
-        } else if (config.timeout_seconds() > 0) {
-            safetyThaw = timer.schedule(this::thawOnTimeout, config.timeout_seconds(), TimeUnit.SECONDS);
+            unsetFrozen(); // nothing frozen: ready for the next call, as qemu-ga
+        } else {
+            scheduleSafetyThaw();
         }
         return count;
     }
@@ -170,7 +301,9 @@ public class QgaFsFreezeCommands implements CommandSet {
                 count++;
             }
         }
-        frozen = false;
+        if (frozen) {
+            unsetFrozen();
+        }
         if (safetyThaw != null) {
             safetyThaw.cancel(false);
             safetyThaw = null;

@@ -1,6 +1,7 @@
 package org.guestagent.commands.qga;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -52,8 +53,17 @@ class QgaFsFreezeCommandsTest {
             public String mountinfo() {
                 return mountinfo;
             }
+
+            @Override
+            public String frozen_file() {
+                return FROZEN_FILE;
+            }
         };
     }
+
+    static final String FROZEN_FILE = "/run/guest-agent/qga.state.isfrozen";
+    /** The gate's changes, in order: true when the commands were disabled, false when enabled again. */
+    private final List<Boolean> gate = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private RecordingSystemActions recording;
 
@@ -61,7 +71,8 @@ class QgaFsFreezeCommandsTest {
         Path mountinfo = root.resolve("mountinfo");
         Files.writeString(mountinfo, MOUNTINFO);
         recording = new RecordingSystemActions(null);
-        return new QgaFsFreezeCommands(recording, new LocalGuestFiles(root.resolve("guest")), config(timeout, mountinfo.toString()));
+        return new QgaFsFreezeCommands(recording, new LocalGuestFiles(root.resolve("guest")), config(timeout, mountinfo.toString()),
+                gate::add);
     }
 
     private static CommandArgument none() {
@@ -117,6 +128,72 @@ class QgaFsFreezeCommandsTest {
             Thread.sleep(50);
         }
         assertTrue(recording.recorded().contains("fsthaw /home"), recording.recorded().toString());
+        commands.stop();
+    }
+
+    private Path frozenFile() {
+        return root.resolve("guest" + FROZEN_FILE);
+    }
+
+    @Test
+    void whileFrozenTheGateIsUpAndTheFrozenFileExists() throws Exception {
+        QgaFsFreezeCommands commands = commands(0);
+        assertEquals("1", commands.freezeList(CommandArgument.of(Map.of("mountpoints", List.of("/home")))));
+        assertEquals(List.of(true), gate, "the commands not safe while frozen are disabled");
+        assertTrue(Files.exists(frozenFile()), "the frozen file");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(frozenFile())));
+        assertEquals("1", commands.thaw(none()));
+        assertEquals(List.of(true, false), gate, "enabled again after the thaw");
+        assertFalse(Files.exists(frozenFile()), "the frozen file is removed with the thaw");
+        commands.stop();
+        assertEquals(List.of(true, false), gate);
+    }
+
+    @Test
+    void aFreezeOfNothingEnablesAgainAndLeavesNoFile() throws Exception {
+        QgaFsFreezeCommands commands = commands(0);
+        assertEquals("0", commands.freezeList(CommandArgument.of(Map.of("mountpoints", List.of("/no/such")))));
+        assertEquals(List.of(true, false), gate);
+        assertFalse(Files.exists(frozenFile()));
+        commands.stop();
+    }
+
+    @Test
+    void stoppingWhileFrozenEnablesAgainAndRemovesTheFile() throws Exception {
+        QgaFsFreezeCommands commands = commands(0);
+        commands.freeze(none());
+        commands.stop();
+        assertEquals(List.of(true, false), gate);
+        assertFalse(Files.exists(frozenFile()));
+    }
+
+    @Test
+    void anAgentKilledWhileFrozenStartsFrozenUntilTheThaw() throws Exception {
+        Files.createDirectories(frozenFile().getParent());
+        Files.write(frozenFile(), new byte[0]);
+        QgaFsFreezeCommands commands = commands(0);
+        assertEquals("\"frozen\"", commands.status(none()));
+        assertEquals(List.of(true), gate, "disabled from the start");
+        assertEquals(List.of(), recording.recorded(), "nothing frozen anew");
+        assertEquals("0", commands.thaw(none()), "this recording seam froze nothing: nothing to thaw");
+        assertEquals(List.of(true, false), gate);
+        assertFalse(Files.exists(frozenFile()));
+        assertEquals("\"thawed\"", commands.status(none()));
+        commands.stop();
+    }
+
+    @Test
+    void aFrozenStateFoundAtStartIsThawedAfterTheTimeout() throws Exception {
+        Files.createDirectories(frozenFile().getParent());
+        Files.write(frozenFile(), new byte[0]);
+        QgaFsFreezeCommands commands = commands(1);
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (commands.status(none()).equals("\"frozen\"")) {
+            assertTrue(System.nanoTime() < deadline, "still frozen 60 s after a start with a 1 s timeout");
+            Thread.sleep(50);
+        }
+        assertEquals(List.of(true, false), gate);
+        assertFalse(Files.exists(frozenFile()));
         commands.stop();
     }
 

@@ -22,18 +22,28 @@ import org.guestagent.api.command.CommandContext;
 import org.guestagent.api.command.CommandException;
 import org.guestagent.api.command.CommandResult;
 import org.guestagent.api.command.Session;
+import org.guestagent.api.runtime.CommandRegistry;
 import org.guestagent.api.transport.CommandInvoker;
 import org.guestagent.api.transport.Exchange;
 import org.guestagent.api.transport.NoSuchCommandException;
 import org.guestagent.api.transport.Parser;
 import org.guestagent.api.transport.RawRequest;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Filter;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.util.tracker.ServiceTracker;
 
 /**
  * The QEMU guest agent protocol (docs/PROTOCOL.md section 4): a request
@@ -46,6 +56,12 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * status is a {@code GenericError} with the message as its description, except
  * {@link CommandResult.Status#NOT_FOUND} ({@code CommandNotFound}); a detail set by an adapter is
  * used as the class. The arguments reach the command as an object (empty when absent).
+ * <p>
+ * A disabled command answers {@code CommandNotFound} "Command NAME has been disabled" before its
+ * arguments are looked at, as qemu-ga does: disabled by the configuration (qemu-ga's
+ * {@code --block-rpcs}, qemu-ga 8's {@code --allow-rpcs}), or by a gate service (see
+ * {@link #DISABLED_REASON_PROPERTY}), whose reason follows after ": ". A name no command has is
+ * "not found", disabled or not.
  */
 @Component(configurationPid = QgaParser.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
         property = Exchange.PROTOCOL + "=" + QgaParser.PROTOCOL)
@@ -55,8 +71,8 @@ public class QgaParser implements Parser {
     static final String PID = "org.guestagent.parser.qga";
     /**
      * Session key under which the parser keeps a {@code java.util.function.Predicate<String>} telling
-     * which command names the configuration disables, so guest-info (in commands-qga) can show them
-     * as {@code "enabled": false}.
+     * which command names are disabled now (by the configuration or by a gate, such as the frozen
+     * file systems), so guest-info (in commands-qga) can show them as {@code "enabled": false}.
      */
     public static final String DISABLED_SESSION_KEY = "qga.disabled";
 
@@ -70,28 +86,133 @@ public class QgaParser implements Parser {
         String[] allow_rpcs() default {};
     }
 
-    /** What the configuration disables: blocked names, and (when allowed is not empty) every name outside it. */
-    private record Rules(java.util.Set<String> blocked, java.util.Set<String> allowed)
+    /**
+     * Service property: while a service (of any class) carrying it is registered, every QGA command
+     * not named in its {@link #DISABLED_EXCEPT_PROPERTY} is disabled and answers
+     * {@code CommandNotFound} "Command NAME has been disabled: REASON", REASON being this property's
+     * value. commands-qga registers one while the file systems are frozen (qemu-ga's frozen state,
+     * reason "the agent is in frozen state"), so the two bundles share no package for it.
+     */
+    public static final String DISABLED_REASON_PROPERTY = "qga.disabled.reason";
+    /** Service property beside {@link #DISABLED_REASON_PROPERTY}: the names that stay enabled (String[]). */
+    public static final String DISABLED_EXCEPT_PROPERTY = "qga.disabled.except";
+
+    /** A service that disables every command but some, for a reason (see DISABLED_REASON_PROPERTY). */
+    record Gate(String reason, java.util.Set<String> except) {
+    }
+
+    /**
+     * What is disabled now: the configuration's blocked names, every name outside the allowed ones
+     * (when that list is not empty), and every name outside a gate's exceptions. A gate's reason
+     * wins, as in qemu-ga, whose freeze gives its reason to each command it disables.
+     */
+    private record Rules(java.util.Set<String> blocked, java.util.Set<String> allowed, List<Gate> gates)
             implements java.util.function.Predicate<String> {
-        boolean disabled(String name) {
+        /** The reason of the first gate that disables the name, or null. */
+        String gateReason(String name) {
+            for (Gate gate : gates) {
+                if (!gate.except().contains(name)) {
+                    return gate.reason();
+                }
+            }
+            return null;
+        }
+
+        boolean configured(String name) {
             return blocked.contains(name) || (!allowed.isEmpty() && !allowed.contains(name));
         }
 
         @Override
         public boolean test(String name) {
-            return disabled(name);
+            return configured(name) || gateReason(name) != null;
         }
     }
 
-    private volatile Rules rules = new Rules(java.util.Set.of(), java.util.Set.of());
+    private final Object rulesLock = new Object();
+    private volatile Rules rules = new Rules(java.util.Set.of(), java.util.Set.of(), List.of());
+    private ServiceTracker<Object, Gate> gateTracker;
+    /** Tells a disabled command from an unknown one (qemu-ga never calls an unknown name "disabled"). */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile CommandRegistry registry;
 
     public QgaParser() {
     }
 
     @Activate
+    void activate(BundleContext context, Config config) {
+        configure(config);
+        Filter filter;
+        try {
+            filter = context.createFilter("(" + DISABLED_REASON_PROPERTY + "=*)");
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        gateTracker = new ServiceTracker<>(context, filter, null) {
+            @Override
+            public Gate addingService(ServiceReference<Object> reference) {
+                Gate gate = new Gate(String.valueOf(reference.getProperty(DISABLED_REASON_PROPERTY)),
+                        names(strings(reference.getProperty(DISABLED_EXCEPT_PROPERTY))));
+                gateAdded(gate);
+                return gate;
+            }
+
+            @Override
+            public void removedService(ServiceReference<Object> reference, Gate gate) {
+                gateRemoved(gate);
+            }
+        };
+        gateTracker.open(true);
+    }
+
+    @Deactivate
+    void deactivate() {
+        if (gateTracker != null) {
+            gateTracker.close();
+        }
+    }
+
     @Modified
     void configure(Config config) {
-        rules = new Rules(names(config.block_rpcs()), names(config.allow_rpcs()));
+        synchronized (rulesLock) {
+            rules = new Rules(names(config.block_rpcs()), names(config.allow_rpcs()), rules.gates());
+        }
+    }
+
+    /** While a gate is there, the commands outside its exceptions are disabled. */
+    void gateAdded(Gate gate) {
+        synchronized (rulesLock) {
+            List<Gate> now = new ArrayList<>(rules.gates());
+            now.add(gate);
+            rules = new Rules(rules.blocked(), rules.allowed(), List.copyOf(now));
+        }
+    }
+
+    void gateRemoved(Gate gate) {
+        synchronized (rulesLock) {
+            List<Gate> now = new ArrayList<>(rules.gates());
+            now.remove(gate); // the tracker hands back the very object it was given
+            rules = new Rules(rules.blocked(), rules.allowed(), List.copyOf(now));
+        }
+    }
+
+    /** For tests: the gate a service with these properties makes. */
+    static Gate gate(String reason, String... except) {
+        return new Gate(reason, names(except));
+    }
+
+    /** For tests: the registry that tells known names. */
+    void registry(CommandRegistry commands) {
+        this.registry = commands;
+    }
+
+    private static String[] strings(Object value) {
+        if (value instanceof String[] array) {
+            return array;
+        }
+        if (value instanceof java.util.Collection<?> collection) {
+            return collection.stream().map(String::valueOf).toArray(String[]::new);
+        }
+        return value == null ? new String[0] : new String[] {String.valueOf(value)};
     }
 
     /** A list property may come as one comma-separated string (a .cfg file) or as an array. */
@@ -176,8 +297,10 @@ public class QgaParser implements Parser {
         if (session != null) {
             session.put(DISABLED_SESSION_KEY, now);
         }
-        if (now.disabled(name)) {
-            return error(COMMAND_NOT_FOUND, "Command " + name + " has been disabled", id, hasId);
+        String gateReason = now.gateReason(name);
+        if ((gateReason != null || now.configured(name)) && known(name)) {
+            return error(COMMAND_NOT_FOUND, "Command " + name + " has been disabled"
+                    + (gateReason == null ? "" : ": " + gateReason), id, hasId);
         }
         Object arguments = input.containsKey("arguments") ? input.get("arguments") : new LinkedHashMap<>();
         CommandResult result;
@@ -198,6 +321,20 @@ public class QgaParser implements Parser {
         String errorClass = result.detail() != null ? result.detail()
                 : result.status() == CommandResult.Status.NOT_FOUND ? COMMAND_NOT_FOUND : GENERIC_ERROR;
         return error(errorClass, result.message(), id, hasId);
+    }
+
+    /** Whether a command of the name is there (an unknown one answers "has not been found", disabled or not). */
+    private boolean known(String name) {
+        CommandRegistry commands = registry;
+        if (commands == null) {
+            return true;
+        }
+        for (CommandRegistry.CommandInfo command : commands.commands(PROTOCOL)) {
+            if (command.name().equals(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** {"return": VALUE} with the id, the value being the message's JSON (or the message as a string). */

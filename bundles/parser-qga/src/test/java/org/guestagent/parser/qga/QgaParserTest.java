@@ -66,6 +66,113 @@ class QgaParserTest {
                 handle("{\"execute\":\"fail\"}"));
     }
 
+    private static final String FROZEN = "the agent is in frozen state";
+
+    /** A registry that knows the commands of the invoker above (and no others). */
+    private static org.guestagent.api.runtime.CommandRegistry knowing(String... names) {
+        return new org.guestagent.api.runtime.CommandRegistry() {
+            @Override
+            public List<CommandInfo> commands() {
+                return commands("qga");
+            }
+
+            @Override
+            public List<CommandInfo> commands(String protocol) {
+                return java.util.Arrays.stream(names).map(n -> new CommandInfo(n, "b", 0, null, false, List.of(protocol), false)).toList();
+            }
+
+            @Override
+            public List<CommandRun> runs() {
+                return List.of();
+            }
+
+            @Override
+            public CommandResult invoke(String name, CommandArgument argument, org.guestagent.api.command.CommandContext context) {
+                throw new UnsupportedOperationException();
+            }
+        };
+    }
+
+    private String handle(String body, Session session) {
+        return new String(parser.handle(new RawRequest("r1", body.getBytes(StandardCharsets.UTF_8)), invoker, session),
+                StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
+    void aGateDisablesAllButItsExceptionsWithItsReasonUntilItGoes() {
+        parser.registry(knowing("echo", "text", "fail", "guest-sync-delimited"));
+        QgaParser.Gate frozen = QgaParser.gate(FROZEN, "guest-sync-delimited", "guest-ping");
+        parser.gateAdded(frozen);
+        assertEquals("{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"Command echo has been disabled: " + FROZEN + "\"},\"id\":\"x\"}\n",
+                handle("{\"execute\":\"echo\",\"id\":\"x\"}"));
+        assertEquals("{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"Command fail has been disabled: " + FROZEN + "\"}}\n",
+                handle("{\"execute\":\"fail\",\"arguments\":{\"bad\":1}}"), "disabled before its arguments are looked at");
+        assertEquals("\u00ff{\"return\":{}}\n", handle("{\"execute\":\"guest-sync-delimited\"}"), "an exception runs");
+        assertEquals("{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"The command nope has not been found\"}}\n",
+                handle("{\"execute\":\"nope\"}"), "an unknown name is not found, frozen or not");
+        assertEquals(List.of("guest-sync-delimited {} qga", "nope {} qga"), calls, "no disabled command ran");
+        parser.gateRemoved(frozen);
+        assertEquals("{\"return\":{}}\n", handle("{\"execute\":\"echo\"}"));
+    }
+
+    @Test
+    void aGateAndTheBlockListTogether() {
+        parser.registry(knowing("echo", "text", "guest-sync-delimited"));
+        parser.configure(config(new String[] {"echo,guest-sync-delimited"}, new String[0]));
+        QgaParser.Gate frozen = QgaParser.gate(FROZEN, "guest-sync-delimited");
+        parser.gateAdded(frozen);
+        // qemu-ga 7.2: the freeze gives its reason to a blocked command it disables; one it lets
+        // through stays blocked without a reason
+        assertEquals("{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"Command echo has been disabled: " + FROZEN + "\"}}\n",
+                handle("{\"execute\":\"echo\"}"));
+        assertEquals("{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"Command guest-sync-delimited has been disabled\"}}\n",
+                handle("{\"execute\":\"guest-sync-delimited\"}"));
+        parser.configure(config(new String[] {"echo"}, new String[0]));
+        assertEquals("{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"Command text has been disabled: " + FROZEN + "\"}}\n",
+                handle("{\"execute\":\"text\"}"), "a new configuration keeps the gate");
+        parser.gateRemoved(frozen);
+        assertEquals("{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"Command echo has been disabled\"}}\n",
+                handle("{\"execute\":\"echo\"}"), "after the gate, still blocked (without qemu-ga's stale reason)");
+        assertEquals("{\"return\":\"1.0.0 beta\"}\n", handle("{\"execute\":\"text\"}"));
+        assertEquals("{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"The command nope has not been found\"}}\n",
+                handle("{\"execute\":\"nope\"}"));
+    }
+
+    @Test
+    void anUnknownBlockedNameIsNotFound() {
+        parser.registry(knowing("echo"));
+        parser.configure(config(new String[] {"nope"}, new String[] {"echo"}));
+        assertEquals("{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"The command nope has not been found\"}}\n",
+                handle("{\"execute\":\"nope\"}"));
+        assertEquals("{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"The command other has not been found\"}}\n",
+                handle("{\"execute\":\"other\"}"));
+    }
+
+    @Test
+    void theSessionToldToGuestInfoFollowsTheGate() {
+        Map<String, Object> values = new java.util.HashMap<>();
+        Session session = new Session() {
+            public String name() { return "test"; }
+            public <T> T get(String key, Class<T> type) { return type.cast(values.get(key)); }
+            public void put(String key, Object value) { values.put(key, value); }
+            public void remove(String key) { values.remove(key); }
+            public <T> T computeIfAbsent(String key, Class<T> type, java.util.function.Supplier<T> creator) {
+                return type.cast(values.computeIfAbsent(key, k -> creator.get()));
+            }
+        };
+        QgaParser.Gate frozen = QgaParser.gate(FROZEN, "echo");
+        parser.gateAdded(frozen);
+        handle("{\"execute\":\"echo\"}", session);
+        @SuppressWarnings("unchecked")
+        java.util.function.Predicate<String> disabled = session.get(QgaParser.DISABLED_SESSION_KEY, java.util.function.Predicate.class);
+        assertEquals(List.of(false, true), List.of(disabled.test("echo"), disabled.test("text")));
+        parser.gateRemoved(frozen);
+        handle("{\"execute\":\"echo\"}", session);
+        @SuppressWarnings("unchecked")
+        java.util.function.Predicate<String> after = session.get(QgaParser.DISABLED_SESSION_KEY, java.util.function.Predicate.class);
+        assertEquals(false, after.test("text"));
+    }
+
     private static QgaParser.Config config(String[] block, String[] allow) {
         return new QgaParser.Config() {
             public Class<? extends java.lang.annotation.Annotation> annotationType() { return QgaParser.Config.class; }
