@@ -6,10 +6,13 @@ import java.nio.file.Path;
 import java.util.Dictionary;
 import java.util.Hashtable;
 
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.service.cm.ConfigurationEvent;
-import org.osgi.service.cm.ConfigurationListener;
+import org.osgi.service.cm.ConfigurationPlugin;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -20,14 +23,16 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
  * Runs the simulator inside the container (the guest-agent-dev feature's embedded XenStore). When enabled it
- * supplies its socket to the XenStore exchange through the exchange's configuration: it sets
- * {@code transport = socket} and {@code socket.path} of PID {@value #EXCHANGE_PID} in ConfigAdmin
- * (not in the file: FileInstall saves nothing back), sets them again when a file change replaces
- * them, and puts the earlier values back when it stops. The exchange knows nothing of it.
+ * supplies its socket to the XenStore exchange through the exchange's configuration: a ConfigAdmin
+ * {@link ConfigurationPlugin} sets {@code transport = socket} and {@code socket.path} of PID
+ * {@value #EXCHANGE_PID} in what ConfigAdmin delivers to the exchange, never in what it stores (nor in
+ * the file), so a file change keeps them and nothing of the simulator outlives it: not a stop, and not
+ * a SIGKILL after which the kept bundle cache starts the agent without the dev feature. Starting and
+ * stopping, it has ConfigAdmin deliver the stored configuration again. The exchange knows nothing of it.
  */
-@Component(configurationPid = SimulatorComponent.PID, service = ConfigurationListener.class, immediate = true)
+@Component(configurationPid = SimulatorComponent.PID, service = {}, immediate = true)
 @Designate(ocd = SimulatorComponent.Config.class)
-public class SimulatorComponent implements ConfigurationListener {
+public class SimulatorComponent {
 
     public static final String PID = "org.guestagent.xenstore.simulator";
     /** The XenStore exchange's configuration, and the two of its properties that name the connection. */
@@ -60,12 +65,10 @@ public class SimulatorComponent implements ConfigurationListener {
     private XenStoreSimulator simulator;
     /** The socket the exchange is pointed at, or null when none. */
     private volatile String supplied;
-    /** The exchange's connection settings before they pointed at the simulator. */
-    private Object earlierTransport;
-    private Object earlierSocket;
+    private ServiceRegistration<ConfigurationPlugin> overlay;
 
     @Activate
-    void activate(Config config) {
+    void activate(BundleContext context, Config config) {
         if (!config.enabled()) {
             return;
         }
@@ -82,75 +85,46 @@ public class SimulatorComponent implements ConfigurationListener {
             return;
         }
         supplied = socket.toString();
-        supplySocket();
+        Hashtable<String, Object> properties = new Hashtable<>();
+        properties.put(ConfigurationPlugin.CM_TARGET, new String[] { EXCHANGE_PID });
+        // a plain object, not a DS service: ConfigAdmin may call it while this component activates
+        overlay = context.registerService(ConfigurationPlugin.class, this::pointAtSimulator, properties);
+        redeliver();
+        LOG.log(Level.INFO, "The XenStore exchange ({0}) connects to the simulator at {1}", EXCHANGE_PID, supplied);
     }
 
-    /** A file change that replaced the exchange's settings: point it at the simulator again. */
-    @Override
-    public void configurationEvent(ConfigurationEvent event) {
-        if (supplied != null && EXCHANGE_PID.equals(event.getPid()) && event.getType() == ConfigurationEvent.CM_UPDATED) {
-            supplySocket();
-        }
-    }
-
-    /** Sets the exchange's transport and socket to this simulator's, unless they are so already. */
-    private synchronized void supplySocket() {
+    /** The plugin: the exchange's configuration, as ConfigAdmin delivers it, names the simulator's socket. */
+    void pointAtSimulator(ServiceReference<?> target, Dictionary<String, Object> properties) {
         String socket = supplied;
-        if (socket == null) {
-            return;
+        if (socket != null && EXCHANGE_PID.equals(properties.get(Constants.SERVICE_PID))) {
+            properties.put(TRANSPORT, "socket");
+            properties.put(SOCKET_PATH, socket);
         }
+    }
+
+    /**
+     * Has ConfigAdmin deliver the exchange's configuration again, unchanged as stored, so that the
+     * plugin's values are applied or dropped at once (ConfigAdmin does not redeliver when a plugin
+     * comes or goes).
+     */
+    private void redeliver() {
         try {
             Configuration exchange = configAdmin.getConfiguration(EXCHANGE_PID, "?");
-            Dictionary<String, Object> props = exchange.getProperties();
-            if (props == null) {
-                props = new Hashtable<>();
-            }
-            if (socket.equals(props.get(SOCKET_PATH)) && "socket".equals(props.get(TRANSPORT))) {
-                return;
-            }
-            earlierTransport = props.get(TRANSPORT);
-            earlierSocket = props.get(SOCKET_PATH);
-            props.put(TRANSPORT, "socket");
-            props.put(SOCKET_PATH, socket);
-            exchange.update(props);
-            LOG.log(Level.INFO, "The XenStore exchange ({0}) connects to the simulator at {1}", EXCHANGE_PID, socket);
+            Dictionary<String, Object> stored = exchange.getProperties();
+            exchange.update(stored == null ? new Hashtable<>() : stored);
         } catch (IOException | RuntimeException e) {
-            LOG.log(Level.ERROR, "Could not point the XenStore exchange at the simulator: {0}", e.getMessage());
-        }
-    }
-
-    /** Puts the exchange's earlier settings back, if they are still the simulator's. */
-    private synchronized void withdrawSocket() {
-        String socket = supplied;
-        supplied = null;
-        if (socket == null) {
-            return;
-        }
-        try {
-            Configuration exchange = configAdmin.getConfiguration(EXCHANGE_PID, "?");
-            Dictionary<String, Object> props = exchange.getProperties();
-            if (props == null || !socket.equals(props.get(SOCKET_PATH))) {
-                return;
-            }
-            restore(props, TRANSPORT, earlierTransport);
-            restore(props, SOCKET_PATH, earlierSocket);
-            exchange.update(props);
-        } catch (IOException | RuntimeException e) {
-            LOG.log(Level.WARNING, "Could not give the XenStore exchange its own settings back: {0}", e.getMessage());
-        }
-    }
-
-    private static void restore(Dictionary<String, Object> props, String key, Object earlier) {
-        if (earlier == null) {
-            props.remove(key);
-        } else {
-            props.put(key, earlier);
+            LOG.log(Level.WARNING, "Could not have the XenStore exchange''s configuration delivered again: {0}", e.getMessage());
         }
     }
 
     @Deactivate
     void deactivate() {
-        withdrawSocket();
+        if (overlay != null) {
+            supplied = null;
+            overlay.unregister();
+            overlay = null;
+            redeliver();
+        }
         if (simulator != null) {
             simulator.stop();
             simulator = null;

@@ -1,30 +1,42 @@
 package org.guestagent.xenstore.simulator;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Dictionary;
 import java.util.Hashtable;
+import java.util.List;
 
-import org.osgi.framework.ServiceReference;
-import org.osgi.service.cm.Configuration;
-import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.service.cm.ConfigurationEvent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.cm.ConfigurationPlugin;
 
-/** The simulator supplies its socket through the XenStore exchange's configuration, and takes it back. */
+/**
+ * The simulator supplies its socket through the XenStore exchange's configuration as ConfigAdmin
+ * delivers it (a ConfigurationPlugin), never through what ConfigAdmin stores, and takes it back.
+ */
 class SimulatorComponentTest {
 
     @TempDir
     Path scratch;
 
-    /** The exchange's configuration as ConfigAdmin keeps it: properties, replaced by update(). */
+    /** The exchange's configuration as ConfigAdmin stores it: properties, replaced by update(). */
     private Dictionary<String, Object> stored;
-    private int updates;
+    /** What ConfigAdmin delivered to the exchange at each update: the stored values through the plugins. */
+    private final List<Dictionary<String, Object>> delivered = new ArrayList<>();
+    /** The plugins registered now, with their cm.target. */
+    private final List<ConfigurationPlugin> plugins = new ArrayList<>();
+    private Object target;
 
     private ConfigurationAdmin configAdmin() {
         Configuration exchange = (Configuration) Proxy.newProxyInstance(getClass().getClassLoader(),
@@ -32,7 +44,7 @@ class SimulatorComponentTest {
                     case "getProperties" -> stored == null ? null : copy(stored);
                     case "update" -> {
                         stored = copy(cast(args[0]));
-                        updates++;
+                        deliver(SimulatorComponent.EXCHANGE_PID, stored);
                         yield null;
                     }
                     case "getPid" -> SimulatorComponent.EXCHANGE_PID;
@@ -42,6 +54,37 @@ class SimulatorComponentTest {
                 new Class<?>[] { ConfigurationAdmin.class }, (proxy, method, args) -> {
                     if (method.getName().equals("getConfiguration") && SimulatorComponent.EXCHANGE_PID.equals(args[0])) {
                         return exchange;
+                    }
+                    throw new UnsupportedOperationException(method.getName());
+                });
+    }
+
+    /** As ConfigAdmin does: a copy of the stored values with service.pid, through every plugin. */
+    private Dictionary<String, Object> deliver(String pid, Dictionary<String, Object> values) {
+        Dictionary<String, Object> copy = copy(values);
+        copy.put("service.pid", pid);
+        for (ConfigurationPlugin plugin : plugins) {
+            plugin.modifyConfiguration(null, copy);
+        }
+        delivered.add(copy);
+        return copy;
+    }
+
+    private BundleContext bundleContext() {
+        return (BundleContext) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] { BundleContext.class },
+                (proxy, method, args) -> {
+                    if (method.getName().equals("registerService") && args[0] == ConfigurationPlugin.class) {
+                        ConfigurationPlugin plugin = (ConfigurationPlugin) args[1];
+                        plugins.add(plugin);
+                        target = cast(args[2]).get(ConfigurationPlugin.CM_TARGET);
+                        return Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] { ServiceRegistration.class },
+                                (p, m, a) -> {
+                                    if (m.getName().equals("unregister")) {
+                                        plugins.remove(plugin);
+                                        return null;
+                                    }
+                                    throw new UnsupportedOperationException(m.getName());
+                                });
                     }
                     throw new UnsupportedOperationException(method.getName());
                 });
@@ -59,6 +102,10 @@ class SimulatorComponentTest {
             to.put(key, from.get(key));
         }
         return to;
+    }
+
+    private Dictionary<String, Object> lastDelivered() {
+        return delivered.get(delivered.size() - 1);
     }
 
     private record Settings(String socket_path) implements SimulatorComponent.Config {
@@ -83,17 +130,8 @@ class SimulatorComponentTest {
         }
     }
 
-    @SuppressWarnings("unchecked")
-    private static ConfigurationEvent updated(String pid) {
-        ServiceReference<ConfigurationAdmin> reference = (ServiceReference<ConfigurationAdmin>) Proxy.newProxyInstance(
-                SimulatorComponentTest.class.getClassLoader(), new Class<?>[] { ServiceReference.class }, (proxy, method, args) -> {
-                    throw new UnsupportedOperationException(method.getName());
-                });
-        return new ConfigurationEvent(reference, ConfigurationEvent.CM_UPDATED, null, pid);
-    }
-
     @Test
-    void pointsTheExchangeAtItsSocketKeepsItThereAndGivesTheFileValuesBack() {
+    void pointsTheExchangeAtItsSocketInWhatIsDeliveredNeverInWhatIsStored() {
         Hashtable<String, Object> file = new Hashtable<>();
         file.put("transport", "auto");
         file.put("request.path", "data/host");
@@ -103,26 +141,25 @@ class SimulatorComponentTest {
 
         SimulatorComponent simulator = new SimulatorComponent();
         simulator.configAdmin = configAdmin();
-        simulator.activate(new Settings(socket));
+        simulator.activate(bundleContext(), new Settings(socket));
         try {
-            assertEquals("socket", stored.get("transport"));
-            assertEquals(socket, stored.get("socket.path"));
-            assertEquals("data/host", stored.get("request.path"), "the other settings stay");
-            assertEquals(1, updates);
+            assertArrayEquals(new String[] { SimulatorComponent.EXCHANGE_PID }, (String[]) target, "cm.target");
+            assertEquals(1, delivered.size(), "the stored configuration is delivered again at once");
+            assertEquals("socket", lastDelivered().get("transport"));
+            assertEquals(socket, lastDelivered().get("socket.path"));
+            assertEquals("data/host", lastDelivered().get("request.path"), "the other settings stay");
+            assertEquals(file, stored, "nothing of the simulator is stored");
 
-            simulator.configurationEvent(updated(SimulatorComponent.EXCHANGE_PID)); // its own update: nothing to do
-            simulator.configurationEvent(updated("org.guestagent.shell"));
-            assertEquals(1, updates);
-
-            stored = copy(file); // FileInstall read the file again
-            simulator.configurationEvent(updated(SimulatorComponent.EXCHANGE_PID));
-            assertEquals(socket, stored.get("socket.path"));
-            assertEquals(2, updates);
+            stored = copy(file); // FileInstall read the file again and updated the configuration
+            deliver(SimulatorComponent.EXCHANGE_PID, stored);
+            assertEquals(socket, lastDelivered().get("socket.path"), "a file change keeps the simulator's socket");
+            assertNull(deliver("org.guestagent.shell", file).get("socket.path"), "other configurations are left alone");
         } finally {
             simulator.deactivate();
         }
-        assertEquals("auto", stored.get("transport"));
-        assertNull(stored.get("socket.path"));
-        assertEquals(file.get("felix.fileinstall.filename"), stored.get("felix.fileinstall.filename"));
+        assertTrue(plugins.isEmpty(), "the plugin is gone");
+        assertEquals("auto", lastDelivered().get("transport"), "delivered again without the simulator's values");
+        assertNull(lastDelivered().get("socket.path"));
+        assertEquals(file, stored);
     }
 }
