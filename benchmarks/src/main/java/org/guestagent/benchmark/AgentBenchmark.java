@@ -467,7 +467,8 @@ public final class AgentBenchmark {
     /**
      * With -Dbenchmark.details.dir (BENCHMARK_JAVA_OPTS of scripts/benchmark.sh): where the memory
      * went, for a closer look: the agent's /proc smaps, and jcmd's heap, thread and class reports.
-     * A full GC (the class histogram) comes last, so that it does not change the numbers measured.
+     * A full GC (the class histogram) and a trim of the malloc heap (then smaps again) come last, so
+     * that they do not change the numbers measured.
      */
     private static void saveDetails(long pid, String when) throws IOException, InterruptedException {
         String dir = System.getProperty("benchmark.details.dir");
@@ -485,6 +486,10 @@ public final class AgentBenchmark {
             new ProcessBuilder(call).redirectErrorStream(true)
                     .redirectOutput(out.resolve(when + "." + command.replace(' ', '-')).toFile()).start().waitFor();
         }
+        // How much of the malloc heap is free memory glibc keeps: smaps again after one trim.
+        new ProcessBuilder(jcmd, Long.toString(pid), "System.trim_native_heap").redirectErrorStream(true)
+                .redirectOutput(out.resolve(when + ".System.trim_native_heap").toFile()).start().waitFor();
+        Files.copy(Path.of("/proc/" + pid + "/smaps"), out.resolve(when + ".trimmed.smaps"), StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static double median(List<Double> values) {
