@@ -456,7 +456,10 @@ public final class AgentBenchmark {
     /** One line: the value, and with a target ("<=" or ">=" a limit) whether it is met. */
     private void row(StringBuilder table, String label, String key, String comparison, double limit) {
         Object value = results.get(key);
-        double d = value == null ? Double.NaN : ((Number) value).doubleValue();
+        if (value == null) {
+            return; // a part not measured in this run (-Dbenchmark.parts)
+        }
+        double d = ((Number) value).doubleValue();
         String target = comparison == null ? "" : comparison + " " + new java.math.BigDecimal(Double.toString(limit)).stripTrailingZeros().toPlainString();
         String met = "";
         if (comparison != null && Double.isFinite(d)) {
