@@ -7,7 +7,8 @@
 # wake-ups and CPU over 60 s (-Dbenchmark.idle.seconds), the first shell command after that idle
 # time and a second one; then the QGA pair beside qemu-ga (when /usr/sbin/qemu-ga is installed):
 # guest-ping p50/p99, pipelined pings/s, SIGTERM-to-exit under load, and the ratios
-# (-Dbenchmark.parts=qga: that alone). About 4 minutes.
+# (-Dbenchmark.parts=qga: that alone; -Dbenchmark.parts=start: the bare JVM and the first and warm
+# starts alone, about 30 s). About 4 minutes.
 # Usage: scripts/benchmark.sh [DISTRIBUTION_DIR]   (default launcher/target/guest-agent)
 # Builds nothing: run `mvn -DskipTests package` (or scripts/demo.sh) first. Like scripts/install.sh,
 # it makes the distribution's class data archive (bin/guest-agent --make-cds) before measuring.
@@ -16,7 +17,8 @@
 # agent's memory went (smaps, jcmd reports; run the agent with
 # GUEST_AGENT_JAVA_OPTS=-XX:NativeMemoryTracking=summary for the native memory summary),
 # -Dbenchmark.config="FILE:KEY=VALUE;..." runs the agent on a copy of its config folder with those
-# lines added (e.g. a short shell idle time). GUEST_AGENT_JAVA_OPTS go to the agent's JVM and the
+# lines added (e.g. a short shell idle time), -Dbenchmark.keep=true keeps the agents' run folders
+# and logs. GUEST_AGENT_JAVA_OPTS go to the agent's JVM and the
 # bare JVM alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -31,7 +31,8 @@ import org.guestagent.xenstore.simulator.XenStoreSimulator;
  * cold start to first answer, round-trip latency, drain rate, memory, and hot install; then the QGA
  * pair beside qemu-ga where it is installed ({@link QgaBenchmark}). Prints one table and writes the
  * numbers as JSON. Builds nothing: run it after {@code mvn package}. {@code -Dbenchmark.parts=qga}
- * (or {@code xen}) measures one part only.
+ * (or {@code xen}) measures one part only; {@code start} the start-up rows alone (bare JVM, first and
+ * warm start, about 30 s).
  */
 public final class AgentBenchmark {
     private static final int GUEST = 1;
@@ -74,7 +75,11 @@ public final class AgentBenchmark {
             bench.run();
         } finally {
             bench.close();
-            deleteTree(work);
+            if (Boolean.getBoolean("benchmark.keep")) {
+                System.err.println("benchmark: the agents' folders and logs are kept in " + work);
+            } else {
+                deleteTree(work);
+            }
         }
         bench.print(Path.of(args[1]));
         System.exit(0);
@@ -82,8 +87,8 @@ public final class AgentBenchmark {
 
     private void run() throws Exception {
         List<String> parts = List.of(System.getProperty("benchmark.parts", "xen,qga").split(","));
-        if (parts.contains("xen")) {
-            runXen();
+        if (parts.contains("xen") || parts.contains("start")) {
+            runXen(parts.contains("xen"));
         }
         if (parts.contains("qga")) {
             QgaBenchmark qga = new QgaBenchmark(distribution, work, results);
@@ -92,7 +97,8 @@ public final class AgentBenchmark {
         }
     }
 
-    private void runXen() throws Exception {
+    /** {@code all}: everything of the Xen pair; else the start-up rows alone (-Dbenchmark.parts=start). */
+    private void runXen(boolean all) throws Exception {
         guestSocket = work.resolve("xenstored.sock");
         // The drain queues 10,000 requests at once, 10,000 nodes of the guest: a host that does
         // this runs xenstored with a raised quota (--entry-nb). The agent keeps its default share
@@ -133,6 +139,10 @@ public final class AgentBenchmark {
         results.put("warm_start_ms_median", median(warms));
         results.put("cold_start_x_bare", median(firsts) / median(bare));
         results.put("warm_start_x_bare", median(warms) / median(bare));
+        if (!all) {
+            running.stop();
+            return;
+        }
         Process sleeper = bareJvm.startSleeping();
         try {
             measureRunning(running, sleeper.pid());
@@ -446,7 +456,10 @@ public final class AgentBenchmark {
     /** One line: the value, and with a target ("<=" or ">=" a limit) whether it is met. */
     private void row(StringBuilder table, String label, String key, String comparison, double limit) {
         Object value = results.get(key);
-        double d = value == null ? Double.NaN : ((Number) value).doubleValue();
+        if (value == null) {
+            return; // a part not measured in this run (-Dbenchmark.parts)
+        }
+        double d = ((Number) value).doubleValue();
         String target = comparison == null ? "" : comparison + " " + new java.math.BigDecimal(Double.toString(limit)).stripTrailingZeros().toPlainString();
         String met = "";
         if (comparison != null && Double.isFinite(d)) {

@@ -135,8 +135,10 @@ final class Agent {
         }
         config.put("felix.log.logger", new FelixLogBridge());
         config.put("felix.log.level", Integer.toString(LogSetup.felixLevel(settings.logLevel)));
+        StartPhases.mark("starting");
         felix = new Felix(config);
         felix.init();
+        StartPhases.mark("framework init");
         String lost = cache.lostBundles(felix.getBundleContext());
         if (lost != null) {
             felix.stop(); // only initialised: releases the cache
@@ -155,6 +157,7 @@ final class Agent {
         // --console needs Gogo at once; otherwise the shell listener starts it when used
         List<Install> starting = plan.stream().map(i -> console && !i.start() ? new Install(i.url(), i.jar(), i.startLevel(), true) : i).toList();
         BundleCache.Changes changes = cache.apply(context, starting);
+        StartPhases.mark("cache apply");
         LOG.info("bundle cache " + cache.dir() + (cache.isFresh() ? " made anew: " : " kept: ") + changes.installed() + " installed, "
                 + changes.updated() + " updated, " + changes.uninstalled() + " uninstalled, " + changes.kept() + " kept of the features");
         if (cache.isFresh()) {
@@ -175,13 +178,18 @@ final class Agent {
         refuseUntrustedDropIns(context, gate);
         dropIns = DropInWatcher.start(List.of(settings.deployDir, settings.configDir));
         try (DeployedAtBoot deployed = DeployedAtBoot.watch(context, settings.deployDir, gate)) {
+            StartPhases.mark("gate");
             felix.start();
+            StartPhases.mark("configuration services");
             awaitConfigurations(context, gate);
+            StartPhases.mark("configurations");
             raiseStartLevel(finalLevel);
+            StartPhases.mark("bundles");
             scanDropIns(); // FileInstall starts what it installed below the bundles' level only at a scan
             deployed.awaitStarted();
         }
         registerBootCondition(context);
+        StartPhases.mark("deploy");
         reportNotStarted(installed, plan);
     }
 

@@ -25,6 +25,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        StartPhases.begin();
         LogSetup.installLogManager();
         int code = run(args);
         if (code != 0) {
@@ -72,13 +73,16 @@ public final class Main {
         List<String> renamed = new ArrayList<>();
         List<String> features = FeatureNames.current(
                 options.console ? append(settings.features, FeatureNames.CONSOLE) : settings.features, renamed);
+        StartPhases.mark("settings");
         List<Agent.Install> plan = Agent.plan(settings, features);
+        StartPhases.mark("features");
         if (JournalLog.wanted(options)) {
             JournalLog.install(settings.logLevel); // under systemd: the journal keeps the lines and their levels
         } else {
             LogSetup.toFile(settings.ownFiles, settings.logFile, settings.logLevel, settings.logGroup);
         }
         Logger log = Logger.getLogger(Main.class.getName());
+        StartPhases.mark("log");
         renamed.forEach(log::warning);
         try {
             Agent.checkDistribution(settings);
@@ -86,6 +90,7 @@ public final class Main {
             log.severe(e.getMessage());
             throw e;
         }
+        StartPhases.mark("checks");
         long pid = ProcessHandle.current().pid();
         log.info("guest-agent " + version() + " starting, pid " + pid + ", features " + String.join(",", features)
                 + ", root " + settings.root + ", config " + settings.configDir);
@@ -113,7 +118,7 @@ public final class Main {
             return EXIT_FAILED;
         }
         log.info("guest-agent up in " + millis + " ms: " + agent.activeBundles() + " of " + agent.bundleCount()
-                + " bundles active, start level " + agent.startLevel());
+                + " bundles active, start level " + agent.startLevel() + "; " + StartPhases.summary());
         if (options.readyFile != null) {
             detachConsole();
         }

@@ -26,6 +26,7 @@ public final class AgentRun implements AutoCloseable {
     private final Path root;
     private Process process;
     private int starts;
+    private String javaOptions;
 
     private AgentRun(Path dir, Path home, Path root) {
         this.dir = dir;
@@ -70,6 +71,11 @@ public final class AgentRun implements AutoCloseable {
         Files.write(file, lines);
     }
 
+    /** GUEST_AGENT_JAVA_OPTS of the next starts (extra JVM options), or null for none. */
+    public void javaOptions(String options) {
+        this.javaOptions = options;
+    }
+
     /** Starts bin/guest-agent --foreground (which execs the JVM, so the process is the agent). */
     public Process start(Path xenstoreSocket) throws IOException {
         return start("guest-agent-core,guest-agent-xen", xenstoreSocket);
@@ -92,6 +98,10 @@ public final class AgentRun implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("console-" + starts + ".txt").toFile());
         builder.environment().remove("XENSTORED_PATH");
+        builder.environment().remove("GUEST_AGENT_JAVA_OPTS");
+        if (javaOptions != null) {
+            builder.environment().put("GUEST_AGENT_JAVA_OPTS", javaOptions);
+        }
         if (xenstoreSocket != null) {
             builder.environment().put("XENSTORED_PATH", xenstoreSocket.toString());
         }
