@@ -39,7 +39,7 @@ class SimulatorAfterKillTest {
 
     @BeforeEach
     void start() throws Exception {
-        scratch = AgentBundles.scratch("simulator-after-kill");
+        scratch = AgentBundles.scratch("sim-kill"); // short: the simulator's socket lies 36 bytes below it
         host = HostSide.start(scratch, false);
         agent = AgentRun.copyInto(scratch);
     }
