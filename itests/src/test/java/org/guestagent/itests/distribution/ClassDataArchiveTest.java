@@ -10,9 +10,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.guestagent.itests.robustness.AgentOnHost;
 import org.guestagent.itests.robustness.AgentRun;
 import org.guestagent.itests.robustness.HostSide;
-import org.guestagent.itests.support.AgentBundles;
 import org.guestagent.itests.support.Distribution;
 import org.guestagent.itests.support.Json;
 import org.junit.jupiter.api.AfterEach;
@@ -36,24 +36,23 @@ class ClassDataArchiveTest {
             "org.guestagent.core.Dispatcher", "org.guestagent.parser.novajson.NovaJsonParser",
             "org.guestagent.commands.misc.MiscCommands");
 
+    private AgentOnHost run;
     private Path scratch;
     private HostSide host;
     private AgentRun agent;
 
     @BeforeEach
     void start() throws Exception {
-        scratch = AgentBundles.scratch("class-data-archive");
-        host = HostSide.start(scratch, false);
-        agent = AgentRun.copyInto(scratch);
+        run = AgentOnHost.prepare("class-data-archive");
+        scratch = run.scratch();
+        host = run.host();
+        agent = run.agent();
     }
 
     @AfterEach
     void stop() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        if (host != null) {
-            host.close();
+        if (run != null) {
+            run.close();
         }
     }
 

@@ -14,9 +14,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import org.guestagent.itests.robustness.AgentOnHost;
 import org.guestagent.itests.robustness.AgentRun;
 import org.guestagent.itests.robustness.HostSide;
-import org.guestagent.itests.support.AgentBundles;
 import org.guestagent.itests.support.Distribution;
 import org.guestagent.itests.support.Json;
 import org.junit.jupiter.api.AfterEach;
@@ -33,24 +33,23 @@ import org.junit.jupiter.api.Timeout;
 class SimulatorAfterKillTest {
     private static final Duration LIMIT = Duration.ofSeconds(60);
 
+    private AgentOnHost run;
     private Path scratch;
     private HostSide host;
     private AgentRun agent;
 
     @BeforeEach
     void start() throws Exception {
-        scratch = AgentBundles.scratch("sim-kill"); // short: the simulator's socket lies 36 bytes below it
-        host = HostSide.start(scratch, false);
-        agent = AgentRun.copyInto(scratch);
+        run = AgentOnHost.prepare("sim-kill"); // short: the simulator's socket lies 36 bytes below it
+        scratch = run.scratch();
+        host = run.host();
+        agent = run.agent();
     }
 
     @AfterEach
     void stop() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        if (host != null) {
-            host.close();
+        if (run != null) {
+            run.close();
         }
     }
 

@@ -6,8 +6,8 @@ import java.nio.file.Path;
 import org.guestagent.itests.support.AgentBundles;
 import org.guestagent.xenstore.simulator.XenStoreSimulator;
 
-/** A simulated host and a private copy of the distribution pointed at it, in one scratch folder, closed together. */
-public record AgentOnHost(HostSide host, AgentRun agent) implements AutoCloseable {
+/** A simulated host and a private copy of the distribution pointed at it, in one scratch folder (given too), closed together. */
+public record AgentOnHost(Path scratch, HostSide host, AgentRun agent) implements AutoCloseable {
 
     /** Starts the host side and copies the distribution; the agent is not started yet. */
     public static AgentOnHost prepare(String scratchPrefix) throws IOException {
@@ -24,7 +24,7 @@ public record AgentOnHost(HostSide host, AgentRun agent) implements AutoCloseabl
         try {
             AgentRun agent = AgentRun.copyInto(scratch);
             agent.configure(AgentRun.EXCHANGE_PID, "domain.node.quota", Integer.toString(nodeQuota));
-            return new AgentOnHost(host, agent);
+            return new AgentOnHost(scratch, host, agent);
         } catch (IOException | RuntimeException e) {
             host.close();
             throw e;
