@@ -71,9 +71,7 @@ public class QgaConformanceTest {
         Path root = AgentBundles.scratch("qga-root");
         return options(AgentBundles.foundation(),
                 AgentBundles.allCommands(root),
-                AgentBundles.ours("bundles/exchange-virtio-serial"),
-                AgentBundles.ours("bundles/parser-qga"),
-                AgentBundles.ours("bundles/commands-qga"),
+                QgaInContainer.bundles(),
                 frameworkProperty("guestagent.root").value(root.toString()));
     }
 
@@ -88,22 +86,8 @@ public class QgaConformanceTest {
         ourSocket = scratch.resolve("agent.sock");
         // guest-exec and guest-fsfreeze-* act for real, as qemu-ga does (only harmless programs are run,
         // and only empty or unknown mount points are ever frozen)
-        Hashtable<String, Object> real = new Hashtable<>();
-        real.put("mode", "real");
-        configAdmin.getConfiguration("org.guestagent.system.actions", "?").update(real);
-        Await.until("the system actions are real", Duration.ofSeconds(60), () -> {
-            org.osgi.framework.BundleContext bc = org.osgi.framework.FrameworkUtil.getBundle(getClass()).getBundleContext();
-            org.osgi.framework.ServiceReference<org.guestagent.api.system.SystemActions> ref =
-                    bc.getServiceReference(org.guestagent.api.system.SystemActions.class);
-            return ref != null && !bc.getService(ref).isRecording();
-        });
-        Hashtable<String, Object> props = new Hashtable<>();
-        props.put("mode", "unix-listen");
-        props.put("path", ourSocket.toString());
-        configAdmin.getConfiguration("org.guestagent.exchange.virtioserial", "?").update(props);
-        String exchange = "unix-listen:" + ourSocket;
-        Await.until("the QGA pair serves " + exchange, Duration.ofSeconds(60),
-                () -> pairs.pairs().stream().anyMatch(p -> p.exchange().equals(exchange)));
+        QgaInContainer.realSystemActions(configAdmin);
+        QgaInContainer.listen(configAdmin, pairs, ourSocket);
 
         Path state = Files.createDirectories(scratch.resolve("qemu-ga-state"));
         Path qemuSocket = scratch.resolve("qemu-ga.sock");

@@ -27,7 +27,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.guestagent.api.runtime.PairingRegistry;
 import org.guestagent.api.system.GuestFiles;
-import org.guestagent.api.system.SystemActions;
 import org.guestagent.itests.support.AgentBundles;
 import org.guestagent.itests.support.Await;
 import org.junit.After;
@@ -40,9 +39,7 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
 import org.osgi.framework.FrameworkUtil;
-import org.osgi.framework.ServiceReference;
 import org.osgi.service.cm.ConfigurationAdmin;
 
 /**
@@ -61,7 +58,6 @@ import org.osgi.service.cm.ConfigurationAdmin;
 @ExamReactorStrategy(PerClass.class)
 public class QgaFsFreezeTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String ACTIONS_PID = "org.guestagent.system.actions";
     private static final String FSFREEZE_PID = "org.guestagent.commands.qga.fsfreeze";
 
     @Inject
@@ -79,9 +75,7 @@ public class QgaFsFreezeTest {
     public Option[] config() {
         return options(AgentBundles.foundation(),
                 AgentBundles.allCommands(AgentBundles.scratch("qga-fsfreeze-root")),
-                AgentBundles.ours("bundles/exchange-virtio-serial"),
-                AgentBundles.ours("bundles/parser-qga"),
-                AgentBundles.ours("bundles/commands-qga"));
+                QgaInContainer.bundles());
     }
 
     /** Once: the QGA pair on a socket and the system actions real (static: the container lives for the class). */
@@ -91,22 +85,10 @@ public class QgaFsFreezeTest {
         assumeTrue("mkfs.ext4 (e2fsprogs) or mount is missing: scripts/install-test-deps.sh", onPath("mkfs.ext4") && onPath("mount"));
         if (socket == null) {
             socket = AgentBundles.scratch("qga-fsfreeze-socket").resolve("agent.sock");
-            Hashtable<String, Object> exchange = new Hashtable<>();
-            exchange.put("mode", "unix-listen");
-            exchange.put("path", socket.toString());
-            configAdmin.getConfiguration("org.guestagent.exchange.virtioserial", "?").update(exchange);
-            Hashtable<String, Object> real = new Hashtable<>();
-            real.put("mode", "real");
-            configAdmin.getConfiguration(ACTIONS_PID, "?").update(real);
-            Await.until("the system actions are real", Duration.ofSeconds(60), () -> {
-                BundleContext context = FrameworkUtil.getBundle(getClass()).getBundleContext();
-                ServiceReference<SystemActions> ref = context.getServiceReference(SystemActions.class);
-                return ref != null && !context.getService(ref).isRecording();
-            });
+            QgaInContainer.listen(configAdmin, pairs, socket);
+            QgaInContainer.realSystemActions(configAdmin);
         }
-        String exchange = "unix-listen:" + socket;
-        Await.until("the QGA pair serves " + exchange, Duration.ofSeconds(60),
-                () -> pairs.pairs().stream().anyMatch(p -> p.exchange().equals(exchange)));
+        QgaInContainer.awaitServing(pairs, socket);
         Await.until("guest-fsfreeze-status answers", Duration.ofSeconds(60), () -> ask("{\"execute\":\"guest-fsfreeze-status\"}").has("return"));
 
         // each test its own image (Pax Exam runs @AfterClass after every test method, so per test it is)

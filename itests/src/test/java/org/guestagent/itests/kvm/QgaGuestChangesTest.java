@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.Hashtable;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -61,23 +60,16 @@ public class QgaGuestChangesTest {
     public Option[] config() {
         return options(AgentBundles.foundation(),
                 AgentBundles.allCommands(AgentBundles.scratch("qga-changes-root")),
-                AgentBundles.ours("bundles/exchange-virtio-serial"),
-                AgentBundles.ours("bundles/parser-qga"),
-                AgentBundles.ours("bundles/commands-qga"));
+                QgaInContainer.bundles());
     }
 
     @Before
     public void pairListens() throws Exception {
         if (socket == null) {
             socket = AgentBundles.scratch("qga-changes").resolve("agent.sock");
-            Hashtable<String, Object> props = new Hashtable<>();
-            props.put("mode", "unix-listen");
-            props.put("path", socket.toString());
-            configAdmin.getConfiguration("org.guestagent.exchange.virtioserial", "?").update(props);
+            QgaInContainer.listen(configAdmin, pairs, socket);
         }
-        String exchange = "unix-listen:" + socket;
-        Await.until("the QGA pair serves " + exchange, Duration.ofSeconds(60),
-                () -> pairs.pairs().stream().anyMatch(p -> p.exchange().equals(exchange)));
+        QgaInContainer.awaitServing(pairs, socket);
         Path shadow = files.resolve("/etc/shadow");
         Files.createDirectories(shadow.getParent());
         Files.writeString(shadow, "alice:!:19000:0:99999:7:::\n" + OTHER_LINES);
