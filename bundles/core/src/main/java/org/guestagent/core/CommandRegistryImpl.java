@@ -238,18 +238,11 @@ public class CommandRegistryImpl implements CommandRegistry, WatchedInvoker {
 
     private CommandResult runWithLimit(Run run, CommandTable.Entry entry, CommandArgument argument, CommandContext context) {
         RequestSession session = new RequestSession(context.session(), context.requestId());
-        CommandContext ownContext = CommandContext.of(context.requestId(), session, context.protocol(),
-                context.hostData().orElse(null));
+        CommandContext ownContext = withSession(context, session);
         Future<Object> call = workers.submit(() -> {
             run.started(Thread.currentThread());
             try {
-                // fetched here, in the worker: activating a set counts against the command's timeout
-                CommandTable.Target target = entry.resolve();
-                if (target == null) {
-                    throw new CommandException("Command '" + entry.name() + "' is declared but not implemented");
-                }
-                logRequest(context.requestId(), entry.name(), target, argument);
-                return call(target, argument, ownContext);
+                return resolveAndCall(entry, argument, ownContext);
             } catch (Exception | Error e) {
                 run.ended(e);
                 throw e;
@@ -262,8 +255,7 @@ public class CommandRegistryImpl implements CommandRegistry, WatchedInvoker {
             returned = call.get(timeoutMillis, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             abandon(run, call, session);
-            throw new CommandException("Command '" + entry.name() + "' did not finish within "
-                    + TimeUnit.MILLISECONDS.toSeconds(timeoutMillis) + " seconds");
+            throw timeoutError(entry, timeoutMillis);
         } catch (InterruptedException e) {
             abandon(run, call, session);
             Thread.currentThread().interrupt();
@@ -284,32 +276,20 @@ public class CommandRegistryImpl implements CommandRegistry, WatchedInvoker {
     private CommandResult runHere(Run run, CommandTable.Entry entry, CommandArgument argument, CommandContext context,
             Consumer<CommandException> onTimeout) {
         RequestSession session = new RequestSession(context.session(), context.requestId());
-        CommandContext ownContext = CommandContext.of(context.requestId(), session, context.protocol(),
-                context.hostData().orElse(null));
+        CommandContext ownContext = withSession(context, session);
         Thread thread = Thread.currentThread();
         run.started(thread);
         long limitMillis = timeoutMillis;
         CommandWatchdog.Watch watch = watchdog.watch(TimeUnit.MILLISECONDS.toNanos(limitMillis), () -> {
             session.revoke();
             thread.interrupt();
-            if (run.abandon()) {
-                LOG.log(Level.WARNING, "request {0}: ''{1}'' passed its timeout and was interrupted; its thread {2} "
-                        + "has not ended yet ({3} command(s) hanging)", run.requestId, run.command, run.threadName(),
-                        runs.stream().filter(Run::hanging).count());
-            }
-            onTimeout.accept(new CommandException("Command '" + entry.name() + "' did not finish within "
-                    + TimeUnit.MILLISECONDS.toSeconds(limitMillis) + " seconds"));
+            listAsHanging(run);
+            onTimeout.accept(timeoutError(entry, limitMillis));
         });
         Throwable failure = null;
         Object returned;
         try {
-            // resolved here: activating a set counts against the command's timeout
-            CommandTable.Target target = entry.resolve();
-            if (target == null) {
-                throw new CommandException("Command '" + entry.name() + "' is declared but not implemented");
-            }
-            logRequest(context.requestId(), entry.name(), target, argument);
-            returned = call(target, argument, ownContext);
+            returned = resolveAndCall(entry, argument, ownContext);
         } catch (Error e) {
             failure = e;
             throw e;
@@ -346,11 +326,40 @@ public class CommandRegistryImpl implements CommandRegistry, WatchedInvoker {
     private void abandon(Run run, Future<Object> call, RequestSession session) {
         session.revoke();
         call.cancel(true);
+        listAsHanging(run);
+    }
+
+    /** The run's command passed its timeout and was interrupted: listed as hanging until its thread ends. */
+    private void listAsHanging(Run run) {
         if (run.abandon()) {
             LOG.log(Level.WARNING, "request {0}: ''{1}'' passed its timeout and was interrupted; its thread {2} "
                     + "has not ended yet ({3} command(s) hanging)", run.requestId, run.command, run.threadName(),
                     runs.stream().filter(Run::hanging).count());
         }
+    }
+
+    private static CommandException timeoutError(CommandTable.Entry entry, long limitMillis) {
+        return new CommandException("Command '" + entry.name() + "' did not finish within "
+                + TimeUnit.MILLISECONDS.toSeconds(limitMillis) + " seconds");
+    }
+
+    /** The request's context with the session the command may use until its timeout. */
+    private static CommandContext withSession(CommandContext context, RequestSession session) {
+        return CommandContext.of(context.requestId(), session, context.protocol(), context.hostData().orElse(null));
+    }
+
+    /**
+     * Resolves the command's method (on the thread that runs it: activating a delayed set counts
+     * against the command's timeout), logs the request and calls it.
+     */
+    private static Object resolveAndCall(CommandTable.Entry entry, CommandArgument argument, CommandContext context)
+            throws Exception {
+        CommandTable.Target target = entry.resolve();
+        if (target == null) {
+            throw new CommandException("Command '" + entry.name() + "' is declared but not implemented");
+        }
+        logRequest(context.requestId(), entry.name(), target, argument);
+        return call(target, argument, context);
     }
 
     private static Object call(CommandTable.Target target, CommandArgument argument, CommandContext context)
